@@ -1,0 +1,35 @@
+#pragma once
+/// @file coefficients.hpp
+/// @brief The concept every coefficient family (a member of the MR SDE family, DESIGN.md §1) satisfies.
+
+#include <concepts>
+
+namespace mrsolve {
+
+/// @brief A member of the MR SDE family dx = f(t)(μ − x) dt + g(t) dw, described by its marginal coefficients.
+///
+/// Time runs over [t_min(), t_max()] with data at t_min() side; α decreases, σ increases and
+/// λ = ln(α/σ) strictly decreases in t. `t_of_lambda` inverts λ. `drift_rate` is f(t) and
+/// `diffusion_sq` is g(t)², needed only by the Euler-type baselines.
+template <class F>
+concept CoefficientFamily = std::floating_point<typename F::real_type> &&
+    requires(const F& family, typename F::real_type t) {
+        { family.alpha(t) } -> std::convertible_to<typename F::real_type>;
+        { family.sigma(t) } -> std::convertible_to<typename F::real_type>;
+        { family.lambda(t) } -> std::convertible_to<typename F::real_type>;
+        { family.t_of_lambda(t) } -> std::convertible_to<typename F::real_type>;
+        { family.drift_rate(t) } -> std::convertible_to<typename F::real_type>;
+        { family.diffusion_sq(t) } -> std::convertible_to<typename F::real_type>;
+        { family.t_min() } -> std::convertible_to<typename F::real_type>;
+        { family.t_max() } -> std::convertible_to<typename F::real_type>;
+    };
+
+/// @brief A family with a stationary standard deviation λ_s (the IR-SDE members): σ = λ_s √(1 − α²).
+///
+/// Needed for the velocity fit target and for drawing the start state x_T = μ + λ_s z.
+template <class F>
+concept StationaryFamily = CoefficientFamily<F> && requires(const F& family) {
+    { family.stationary_std() } -> std::convertible_to<typename F::real_type>;
+};
+
+}  // namespace mrsolve
