@@ -1,0 +1,57 @@
+#pragma once
+/// @file traits.hpp
+/// @brief The backend customisation point: the few fused element-wise primitives a state type supplies.
+///
+/// Solvers never iterate over elements. Every step is one call of `linear_map`, a fused multi-output
+/// linear combination outᵢ[e] = Σ_k cᵢₖ inₖ[e] over all elements e, done in one pass over memory.
+/// A backend specialises `mrsolve::backend_traits<State>` (the primary template is empty) with:
+///
+/// - `using value_type`: the element scalar (float or double);
+/// - `static std::size_t size(const State&)`;
+/// - `static State make_like(const State&)`: a zero state of the same shape (set-up only; may allocate);
+/// - `template <std::size_t NOut, std::size_t NIn> static bool linear_map(const std::array<State*, NOut>&,
+///    const std::array<std::array<value_type, NIn>, NOut>&, const std::array<const State*, NIn>&)`:
+///    every input element of index e is read before any output element of index e is written, so an
+///    output may be the same object as an input; returns false if any output element is NaN or ±∞;
+/// - `static bool all_finite(const State&)`.
+///
+/// Optional: `static std::span<value_type> host_span(State&)` (enables dynamic thresholding and the
+/// default counter-based noise on the host).
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+
+namespace mrsolve {
+
+/// @brief Primary template: no backend. Specialise it (see traits.hpp) to make a type a state.
+/// @tparam State the state type
+template <class State>
+struct backend_traits {};
+
+/// @brief A type that a backend makes usable as a sampler state.
+template <class S>
+concept State = requires(const S& cs, S& s) {
+    typename backend_traits<S>::value_type;
+    requires std::floating_point<typename backend_traits<S>::value_type>;
+    { backend_traits<S>::size(cs) } -> std::convertible_to<std::size_t>;
+    { backend_traits<S>::make_like(cs) } -> std::same_as<S>;
+    { backend_traits<S>::all_finite(cs) } -> std::same_as<bool>;
+    {
+        backend_traits<S>::template linear_map<1, 1>(
+            std::array<S*, 1>{&s}, std::array<std::array<typename backend_traits<S>::value_type, 1>, 1>{},
+            std::array<const S*, 1>{&cs})
+    } -> std::same_as<bool>;
+};
+
+/// @brief The element scalar of a state type.
+template <State S>
+using state_value_t = typename backend_traits<S>::value_type;
+
+/// @brief A state whose elements the host can read and write directly.
+template <class S>
+concept HostState = State<S> && requires(S& s) {
+    { backend_traits<S>::host_span(s) };
+};
+
+}  // namespace mrsolve

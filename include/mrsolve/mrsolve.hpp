@@ -1,0 +1,27 @@
+#pragma once
+/// @file mrsolve.hpp
+/// @brief Umbrella header of the core: families, schedules, solvers, the sampling loop, noise and the
+/// default contiguous-container backend. Oracles and the golden-file tools have their own headers.
+
+#include "version.hpp"
+#include "error.hpp"
+#include "concepts/coefficients.hpp"
+#include "backend/traits.hpp"
+#include "backend/contiguous.hpp"
+#include "sde/irsde_table.hpp"
+#include "sde/ir_sde.hpp"
+#include "prediction/fit_target.hpp"
+#include "prediction/conversion.hpp"
+#include "prediction/parameterization.hpp"
+#include "schedule/schedule.hpp"
+#include "noise/philox.hpp"
+#include "noise/normal.hpp"
+#include "noise/noise_source.hpp"
+#include "solver/step.hpp"
+#include "solver/mr_ode.hpp"
+#include "solver/mr_sde.hpp"
+#include "solver/euler_maruyama.hpp"
+#include "solver/euler_ode.hpp"
+#include "solver/heun_ode.hpp"
+#include "solver/posterior.hpp"
+#include "sample.hpp"

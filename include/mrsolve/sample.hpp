@@ -1,0 +1,524 @@
+#pragma once
+/// @file sample.hpp
+/// @brief The sampling loop: validate once → allocate a workspace once → step (never allocating) → result.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "backend/traits.hpp"
+#include "concepts/coefficients.hpp"
+#include "detail/thresholding.hpp"
+#include "error.hpp"
+#include "noise/noise_source.hpp"
+#include "prediction/conversion.hpp"
+#include "prediction/fit_target.hpp"
+#include "prediction/parameterization.hpp"
+#include "schedule/schedule.hpp"
+#include "solver/step.hpp"
+
+namespace mrsolve {
+
+/// @brief Which order each step of a multistep method uses (all start with a warm-up: step i < order
+/// uses order i, since only i model outputs exist).
+enum class order_policy {
+    /// The published sampler: steps order … M−1 use min(order, M − i) when M < 10, the full order
+    /// otherwise, and the last step uses the full order again.
+    published,
+    /// mrsolve's default: when M < 10 the final steps lower their order, min(order, M − i + 1), down to
+    /// a first-order last step (the steps nearest the data are the largest in λ).
+    lower_order_final,
+    /// The full order after the warm-up, to the end (the clean multistep method; convergence studies).
+    constant
+};
+
+/// @brief The published dynamic thresholding of the data prediction, per batch item.
+struct dynamic_thresholding {
+    double ratio = 0.995;         ///< quantile of |x̂₀| taken as the scale s
+    double max_value = 1.5;       ///< s is clamped to [1, max_value]
+    std::size_t batch_items = 1;  ///< the state is this many equal items; each gets its own s
+};
+
+/// @brief Options of the sampling loop (the solver object holds the method's own options).
+struct sample_options {
+    fit_target fit = fit_target::noise;                    ///< what the model returns
+    order_policy orders = order_policy::lower_order_final; ///< order of each step
+    bool denoise_last = false;  ///< replace the last step by the data prediction at t_{M−1} (same NFE)
+    std::optional<dynamic_thresholding> thresholding;      ///< data prediction only
+
+    /// @brief The loop semantics of the published sampler (DESIGN.md §4), without thresholding.
+    /// @param fit what the model returns
+    /// @param denoise_last the published option of the same name
+    /// @return the options
+    [[nodiscard]] static sample_options published(fit_target fit = fit_target::noise, bool denoise_last = false) {
+        sample_options o;
+        o.fit = fit;
+        o.orders = order_policy::published;
+        o.denoise_last = denoise_last;
+        return o;
+    }
+};
+
+/// @brief Statistics of one run.
+struct sample_result {
+    int nfe = 0;    ///< model evaluations made by this run
+    int steps = 0;  ///< steps taken (grid intervals)
+};
+
+/// @brief What an observer sees after each step.
+/// @tparam Real scalar type of times
+/// @tparam S state type
+template <class Real, class S>
+struct step_info {
+    int step;                ///< i, 1-based
+    int steps;               ///< M
+    Real t;                  ///< time of the new state
+    Real lambda;             ///< λ(t)
+    const S& x;              ///< the new state x_{t_i}
+    const S& model_output;   ///< the raw model output of this step's (first) evaluation
+};
+
+/// @brief An observer that does nothing.
+struct no_observer {
+    /// @brief Ignores the step. @tparam Info step_info type
+    template <class Info>
+    void operator()(const Info&) const noexcept {}
+};
+
+/// @brief A network: called as model(x, μ, t, out), writing its output into the caller-owned out.
+template <class M, class S, class Real>
+concept ScoreFn = requires(M& model, const S& x, const S& mu, Real t, S& out) { model(x, mu, t, out); };
+
+/// @brief A solver object: holds its options and order, computes update coefficients.
+template <class M>
+concept SolverMethod = requires(const M& m) {
+    typename M::parameterization;
+    requires Parameterization<typename M::parameterization>;
+    { M::stochastic } -> std::convertible_to<bool>;
+    { M::max_order } -> std::convertible_to<int>;
+    { m.order } -> std::convertible_to<int>;
+    { m.name() } -> std::convertible_to<std::string>;
+    m.validate();
+};
+
+/// @brief A two-evaluation method (Heun): it provides stages == 2 and delta(s, t).
+template <class M>
+concept TwoStageMethod = SolverMethod<M> && requires { requires M::stages == 2; };
+
+/// @brief Reusable sampler: validates and allocates once, then runs grids without allocating.
+///
+/// Holds a reference to the family: the family must outlive the sampler. Not thread-safe (it owns a
+/// workspace); use one sampler per thread — families and grids may be shared.
+/// @tparam Method a solver object (mr_ode, mr_sde, euler_maruyama, euler_ode, heun_ode, posterior_sampling)
+/// @tparam Family a coefficient family
+/// @tparam S the state type
+template <SolverMethod Method, CoefficientFamily Family, State S>
+class sampler {
+public:
+    /// @brief Scalar type of times and coefficients.
+    using real_type = typename Family::real_type;
+    /// @brief Element type of the state.
+    using value_type = state_value_t<S>;
+
+    /// @brief Validates the configuration and allocates the workspace.
+    /// @param method the solver object
+    /// @param family the coefficient family (kept by reference)
+    /// @param like a state of the shape that will be sampled
+    /// @param options loop options
+    /// @throws mrsolve::invalid_argument for an unsupported order, an empty state, velocity without λ_s,
+    ///         thresholding with noise prediction or bad thresholding parameters, denoise_last with Heun
+    sampler(Method method, const Family& family, const S& like, sample_options options = {})
+        : method_(std::move(method)), family_(&family), options_(options), n_(backend_traits<S>::size(like)) {
+        method_.validate();
+        if (n_ == 0) detail::throw_invalid("the state is empty (size 0)");
+        if constexpr (StationaryFamily<Family>) {
+            lambda_stationary_ = family.stationary_std();
+        } else if (options_.fit == fit_target::velocity) {
+            detail::throw_invalid("fit target velocity needs a family with a stationary standard deviation");
+        }
+        if constexpr (TwoStageMethod<Method>) {
+            if (options_.denoise_last)
+                detail::throw_invalid(method_.name(), ": denoise_last is offered by single-evaluation solvers only");
+        }
+        if (options_.thresholding) validate_thresholding(*options_.thresholding);
+        const int capacity = std::max(method_.order, 1);
+        slots_.reserve(static_cast<std::size_t>(capacity));
+        for (int k = 0; k < capacity; ++k) slots_.push_back(backend_traits<S>::make_like(like));
+        raw_ = backend_traits<S>::make_like(like);
+        if constexpr (Method::stochastic) z_ = backend_traits<S>::make_like(like);
+        if constexpr (TwoStageMethod<Method>) extra_ = backend_traits<S>::make_like(like);
+    }
+
+    /// @brief Evaluates the model at an earlier point (x, t) and pushes its output onto the history, so
+    /// that the next run starts at full order (used to measure a multistep method's intrinsic order).
+    /// Seeds must be pushed oldest first, at times later than the run's first grid time.
+    /// @param model the network @param x the state at t @param mu the condition @param t the time
+    /// @throws mrsolve::invalid_argument on a size mismatch or a non-finite model output
+    template <class Model>
+        requires ScoreFn<Model, S, real_type>
+    void seed_history(Model&& model, const S& x, const S& mu, real_type t) {
+        check_sizes(x, mu);
+        evaluate(model, x, mu, t, 0);
+        if (!backend_traits<S>::all_finite(raw_)) detail::throw_invalid("seed_history: model output at t = ", t, " is not finite");
+        const auto conv = conversion_at(t, Method::parameterization::integrated);
+        S& slot = next_slot();
+        linear_map_1<3>(slot, {conv.x_coef, conv.mu_coef, conv.out_coef}, {&x, &mu, &raw_});
+        push(slot_index_of(slot), family_->lambda(t));
+    }
+
+    /// @brief Forgets any seeded history.
+    void clear_history() noexcept { history_ = 0; }
+
+    /// @brief Runs the grid t₀ > t₁ > … > t_M from x = x_{t₀}, overwriting x with the result.
+    /// @param grid the times (M + 1 values, strictly decreasing, inside the family's range)
+    /// @param model the network, called as model(x, μ, t, out)
+    /// @param x in: the start state; out: the result
+    /// @param mu the condition μ
+    /// @param noise the normal source (used by stochastic solvers only)
+    /// @param observer called after every step with a step_info
+    /// @return NFE and steps
+    /// @throws mrsolve::invalid_argument for a bad grid, size mismatches, non-finite inputs, or an NFE too
+    ///         small for the order; mrsolve::non_finite_error (with the step index) if a NaN/Inf appears
+    template <class Model, class Noise, class Observer>
+        requires ScoreFn<Model, S, real_type>
+    sample_result run(std::span<const real_type> grid, Model&& model, S& x, const S& mu, Noise&& noise,
+                      Observer&& observer) {
+        validate_run(grid, x, mu);
+        sample_result result;
+        result.steps = static_cast<int>(grid.size()) - 1;
+        if constexpr (TwoStageMethod<Method>) {
+            run_two_stage(grid, model, x, mu, observer, result);
+        } else {
+            run_multistep(grid, model, x, mu, noise, observer, result);
+        }
+        history_ = 0;
+        return result;
+    }
+
+    /// @brief run() with the default noise (counter_noise, seed 0) and no observer.
+    /// @param grid the times @param model the network @param x start state and result @param mu the condition
+    /// @return NFE and steps
+    template <class Model>
+        requires ScoreFn<Model, S, real_type>
+    sample_result run(std::span<const real_type> grid, Model&& model, S& x, const S& mu) {
+        return run(grid, std::forward<Model>(model), x, mu, default_noise(), no_observer{});
+    }
+
+    /// @brief run() with the given noise and no observer.
+    /// @param grid the times @param model the network @param x start state and result @param mu the condition
+    /// @param noise the normal source
+    /// @return NFE and steps
+    template <class Model, class Noise>
+        requires ScoreFn<Model, S, real_type>
+    sample_result run(std::span<const real_type> grid, Model&& model, S& x, const S& mu, Noise&& noise) {
+        return run(grid, std::forward<Model>(model), x, mu, std::forward<Noise>(noise), no_observer{});
+    }
+
+    /// @brief The solver object. @return the method
+    [[nodiscard]] const Method& method() const noexcept { return method_; }
+    /// @brief The loop options. @return the options
+    [[nodiscard]] const sample_options& options() const noexcept { return options_; }
+
+private:
+    using Real = real_type;
+    using T = value_type;
+    using traits = backend_traits<S>;
+
+    static auto default_noise() {
+        if constexpr (HostState<S>) return counter_noise{0};
+        else return zero_noise{};
+    }
+
+    void validate_thresholding(const dynamic_thresholding& th) {
+        if constexpr (!std::is_same_v<typename Method::parameterization, data_prediction>) {
+            detail::throw_invalid(method_.name(), ": dynamic thresholding applies to the data prediction; this "
+                                  "solver integrates the noise prediction");
+        }
+        if constexpr (!HostState<S>) {
+            detail::throw_invalid("dynamic thresholding needs a state with host access");
+        }
+        if (!(th.ratio > 0 && th.ratio <= 1)) detail::throw_invalid("thresholding ratio must lie in (0, 1], got ", th.ratio);
+        if (!(th.max_value >= 1 && std::isfinite(th.max_value)))
+            detail::throw_invalid("thresholding max_value must be finite and >= 1, got ", th.max_value);
+        if (th.batch_items == 0 || n_ % th.batch_items != 0)
+            detail::throw_invalid("thresholding batch_items = ", th.batch_items, " must divide the state size ", n_);
+        threshold_scratch_.assign(n_ / th.batch_items, T(0));
+    }
+
+    void check_sizes(const S& x, const S& mu) const {
+        if (traits::size(x) != n_)
+            detail::throw_invalid("state x has size ", traits::size(x), " but the sampler was set up for size ", n_);
+        if (traits::size(mu) != n_)
+            detail::throw_invalid("condition mu has size ", traits::size(mu), " but the state has size ", n_);
+    }
+
+    void validate_run(std::span<const Real> grid, const S& x, const S& mu) const {
+        validate_grid<Family>(*family_, grid);
+        if constexpr (requires { method_.validate_grid(*family_, grid); }) method_.validate_grid(*family_, grid);
+        const int steps = static_cast<int>(grid.size()) - 1;
+        if (steps + history_ < method_.order)
+            detail::throw_invalid(method_.name(), ": NFE ", steps, " is too small for order ", method_.order,
+                                  " (a multistep method of order k needs at least k steps)");
+        check_sizes(x, mu);
+        if (!traits::all_finite(x)) detail::throw_invalid("the start state x contains NaN or Inf");
+        if (!traits::all_finite(mu)) detail::throw_invalid("the condition mu contains NaN or Inf");
+    }
+
+    template <class Model>
+    void evaluate(Model& model, const S& x, const S& mu, Real t, int step) {
+        model(x, mu, t, raw_);
+        if (traits::size(raw_) != n_)
+            detail::throw_invalid("the model output at step ", step, " (t = ", t, ") has size ", traits::size(raw_),
+                                  ", expected ", n_);
+    }
+
+    [[nodiscard]] affine_map<Real> conversion_at(Real t, fit_target to) const {
+        return conversion<Real>(options_.fit, to, family_->alpha(t), family_->sigma(t), lambda_stationary_);
+    }
+
+    int desired_order(int step, int steps) const noexcept {
+        const int order = method_.order;
+        switch (options_.orders) {
+            case order_policy::published:
+                if (step == steps || steps >= 10) return order;
+                return std::min(order, steps - step);
+            case order_policy::lower_order_final:
+                return steps >= 10 ? order : std::min(order, steps - step + 1);
+            case order_policy::constant: return order;
+        }
+        return order;
+    }
+
+    // History ring: ring_[0] is the newest slot; history_ slots are valid.
+    S& next_slot() noexcept {
+        const auto capacity = static_cast<int>(slots_.size());
+        return slots_[history_ < capacity ? free_slot() : ring_[static_cast<std::size_t>(capacity) - 1]];
+    }
+    std::size_t free_slot() const noexcept {
+        // The slots not in ring_[0 … history_−1]; the ring holds distinct indices.
+        for (std::size_t k = 0; k < slots_.size(); ++k) {
+            bool used = false;
+            for (int j = 0; j < history_; ++j) used = used || ring_[static_cast<std::size_t>(j)] == k;
+            if (!used) return k;
+        }
+        return 0;
+    }
+    std::size_t slot_index_of(const S& slot) const noexcept {
+        return static_cast<std::size_t>(&slot - slots_.data());
+    }
+    void push(std::size_t slot, Real lambda) noexcept {
+        for (std::size_t k = ring_.size() - 1; k > 0; --k) {
+            ring_[k] = ring_[k - 1];
+            ring_lambda_[k] = ring_lambda_[k - 1];
+        }
+        ring_[0] = slot;
+        ring_lambda_[0] = lambda;
+        history_ = std::min(history_ + 1, static_cast<int>(slots_.size()));
+    }
+
+    template <std::size_t NIn>
+    bool linear_map_1(S& out, const std::array<Real, NIn>& c, const std::array<const S*, NIn>& in) {
+        std::array<std::array<T, NIn>, 1> m{};
+        for (std::size_t k = 0; k < NIn; ++k) m[0][k] = static_cast<T>(c[k]);
+        return traits::template linear_map<1, NIn>(std::array<S*, 1>{&out}, m, in);
+    }
+
+    // One multistep update using K model outputs (q₀ new, q₁ … q_{K−1} from the history).
+    template <int K, bool Noisy>
+    bool update(S& q_new, S& x, const S& mu, const affine_map<Real>& conv, const step_coefficients<Real>& c) {
+        constexpr std::size_t history_inputs = K - 1;
+        const S* q1 = K >= 2 ? &slots_[ring_[0]] : nullptr;
+        const S* q2 = K >= 3 ? &slots_[ring_[1]] : nullptr;
+        if (!options_.thresholding) {
+            // Fused: q₀ = a x + b μ + c·raw and x_t = … + C₀ q₀ + … in one pass.
+            constexpr std::size_t n_in = 3 + history_inputs + (Noisy ? 1 : 0);
+            std::array<const S*, n_in> in{};
+            in[0] = &x;
+            in[1] = &mu;
+            in[2] = &raw_;
+            if constexpr (K >= 2) in[3] = q1;
+            if constexpr (K >= 3) in[4] = q2;
+            if constexpr (Noisy) in[n_in - 1] = &z_;
+            std::array<std::array<T, n_in>, 2> m{};
+            m[0][0] = static_cast<T>(conv.x_coef);
+            m[0][1] = static_cast<T>(conv.mu_coef);
+            m[0][2] = static_cast<T>(conv.out_coef);
+            m[1][0] = static_cast<T>(c.x + c.q[0] * conv.x_coef);
+            m[1][1] = static_cast<T>(c.mu + c.q[0] * conv.mu_coef);
+            m[1][2] = static_cast<T>(c.q[0] * conv.out_coef);
+            for (std::size_t k = 1; k < static_cast<std::size_t>(K); ++k) m[1][2 + k] = static_cast<T>(c.q[k]);
+            if constexpr (Noisy) m[1][n_in - 1] = static_cast<T>(c.z);
+            return traits::template linear_map<2, n_in>(std::array<S*, 2>{&q_new, &x}, m, in);
+        } else {
+            // Thresholding is non-linear: convert, threshold, then update (two passes).
+            const bool converted = linear_map_1<3>(q_new, {conv.x_coef, conv.mu_coef, conv.out_coef}, {&x, &mu, &raw_});
+            if (!converted) return false;
+            threshold(q_new);
+            constexpr std::size_t n_in = 3 + history_inputs + (Noisy ? 1 : 0);
+            std::array<const S*, n_in> in{};
+            std::array<Real, n_in> w{};
+            in[0] = &x;
+            in[1] = &mu;
+            in[2] = &q_new;
+            w[0] = c.x;
+            w[1] = c.mu;
+            w[2] = c.q[0];
+            if constexpr (K >= 2) { in[3] = q1; w[3] = c.q[1]; }
+            if constexpr (K >= 3) { in[4] = q2; w[4] = c.q[2]; }
+            if constexpr (Noisy) { in[n_in - 1] = &z_; w[n_in - 1] = c.z; }
+            return linear_map_1<n_in>(x, w, in);
+        }
+    }
+
+    void threshold(S& q) {
+        if constexpr (HostState<S>) {
+            const auto& th = *options_.thresholding;
+            detail::dynamic_threshold(traits::host_span(q), th.batch_items, th.ratio, th.max_value, threshold_scratch_);
+        } else {
+            (void)q;
+        }
+    }
+
+    [[noreturn]] void report_non_finite(int step, Real s, Real t) const {
+        if (!traits::all_finite(raw_))
+            throw non_finite_error(detail::message("the model output at step ", step, " (t = ", s,
+                                                   ") contains NaN or Inf"), step, static_cast<double>(s));
+        throw non_finite_error(detail::message("the state became NaN or Inf at step ", step, " (t = ", t, ")"), step,
+                               static_cast<double>(t));
+    }
+
+    template <class Model, class Noise, class Observer>
+    void run_multistep(std::span<const Real> grid, Model& model, S& x, const S& mu, Noise& noise, Observer& observer,
+                       sample_result& result) {
+        using P = typename Method::parameterization;
+        const int steps = static_cast<int>(grid.size()) - 1;
+        for (int i = 1; i <= steps; ++i) {
+            const Real s = grid[static_cast<std::size_t>(i) - 1], t = grid[static_cast<std::size_t>(i)];
+            evaluate(model, x, mu, s, i);
+            ++result.nfe;
+            if (options_.denoise_last && i == steps) {
+                // The published final step: the data prediction at (x_{M−1}, t_{M−1}).
+                const auto to_data = conversion_at(s, fit_target::data);
+                bool ok;
+                if (options_.thresholding) {
+                    S& slot = next_slot();
+                    ok = linear_map_1<3>(slot, {to_data.x_coef, to_data.mu_coef, to_data.out_coef}, {&x, &mu, &raw_});
+                    if (ok) {
+                        threshold(slot);
+                        ok = linear_map_1<1>(x, {Real(1)}, {&slot});
+                    }
+                } else {
+                    ok = linear_map_1<3>(x, {to_data.x_coef, to_data.mu_coef, to_data.out_coef}, {&x, &mu, &raw_});
+                }
+                if (!ok) report_non_finite(i, s, t);
+                observer(step_info<Real, S>{i, steps, t, family_->lambda(t), x, raw_});
+                break;
+            }
+            step_geometry<Real> g{};
+            g.step = i;
+            g.steps = steps;
+            g.order = std::min(desired_order(i, steps), history_ + 1);
+            g.s = s;
+            g.t = t;
+            g.alpha_s = family_->alpha(s);
+            g.alpha_t = family_->alpha(t);
+            g.sigma_s = family_->sigma(s);
+            g.sigma_t = family_->sigma(t);
+            g.lambda_s = family_->lambda(s);
+            g.lambda_t = family_->lambda(t);
+            g.h = g.lambda_t - g.lambda_s;
+            g.r0 = g.order >= 2 ? (g.lambda_s - ring_lambda_[0]) / g.h : Real(0);
+            g.r1 = g.order >= 3 ? (ring_lambda_[0] - ring_lambda_[1]) / g.h : Real(0);
+            const step_coefficients<Real> c = method_.coefficients(*family_, g);
+            const auto conv = conversion<Real>(options_.fit, P::integrated, g.alpha_s, g.sigma_s, lambda_stationary_);
+            if constexpr (Method::stochastic) noise.fill(z_, i);
+            S& slot = next_slot();
+            bool ok = false;
+            switch (g.order) {
+                case 1: ok = update<1, Method::stochastic>(slot, x, mu, conv, c); break;
+                case 2:
+                    if constexpr (Method::max_order >= 2) ok = update<2, Method::stochastic>(slot, x, mu, conv, c);
+                    break;
+                case 3:
+                    if constexpr (Method::max_order >= 3) ok = update<3, Method::stochastic>(slot, x, mu, conv, c);
+                    break;
+                default: break;
+            }
+            push(slot_index_of(slot), g.lambda_s);
+            if (!ok) report_non_finite(i, s, t);
+            observer(step_info<Real, S>{i, steps, t, g.lambda_t, x, raw_});
+        }
+    }
+
+    template <class Model, class Observer>
+    void run_two_stage(std::span<const Real> grid, Model& model, S& x, const S& mu, Observer& observer,
+                       sample_result& result) {
+        const int steps = static_cast<int>(grid.size()) - 1;
+        for (int i = 1; i <= steps; ++i) {
+            const Real s = grid[static_cast<std::size_t>(i) - 1], t = grid[static_cast<std::size_t>(i)];
+            const Real delta = method_.delta(s, t);
+            const Real s2 = s - delta;
+            // d(x, τ) = f(μ − x) + ½ g² ε̂/σ = −f x + f μ + κ ε̂ with ε̂ = a x + b μ + c·raw, κ = g²/(2σ).
+            const auto derivative = [this](Real tau) {
+                const auto e = conversion_at(tau, fit_target::noise);
+                const Real f = family_->drift_rate(tau);
+                const Real kappa = family_->diffusion_sq(tau) / (2 * family_->sigma(tau));
+                return std::array<Real, 3>{-f + kappa * e.x_coef, f + kappa * e.mu_coef, kappa * e.out_coef};
+            };
+            evaluate(model, x, mu, s, i);
+            const auto d1 = derivative(s);
+            // Predictor x' = x − Δ d(x, s).
+            bool ok = linear_map_1<3>(extra_, {1 - delta * d1[0], -delta * d1[1], -delta * d1[2]}, {&x, &mu, &raw_});
+            if (!ok) report_non_finite(i, s, t);
+            evaluate(model, extra_, mu, s2, i);
+            result.nfe += 2;
+            // x_t = x − ½Δ(d₁ + d₂) = ½ x + ½ x' − ½ Δ d(x', s − Δ).
+            const auto d2 = derivative(s2);
+            ok = linear_map_1<4>(x, {Real(0.5), Real(0.5) - delta * d2[0] / 2, -delta * d2[1] / 2, -delta * d2[2] / 2},
+                                 {&x, &extra_, &mu, &raw_});
+            if (!ok) report_non_finite(i, s2, t);
+            observer(step_info<Real, S>{i, steps, t, family_->lambda(t), x, raw_});
+        }
+    }
+
+    Method method_;
+    const Family* family_;
+    sample_options options_;
+    std::size_t n_;
+    Real lambda_stationary_ = std::numeric_limits<Real>::quiet_NaN();
+    std::vector<S> slots_;
+    std::array<std::size_t, 3> ring_{};
+    std::array<Real, 3> ring_lambda_{};
+    int history_ = 0;
+    S raw_{};
+    S z_{};
+    S extra_{};
+    std::vector<T> threshold_scratch_;
+};
+
+/// @brief Samples once: builds a sampler, runs the grid, returns the statistics (x holds the result).
+/// @param method the solver object @param family the coefficient family @param grid the times
+/// @param model the network @param x in: x_{t₀}; out: the result @param mu the condition
+/// @param options loop options @param noise normal source (stochastic solvers) @param observer per-step callback
+/// @return NFE and steps
+/// @throws as sampler::sampler and sampler::run
+template <SolverMethod Method, CoefficientFamily Family, State S, class Model, class Noise = counter_noise,
+          class Observer = no_observer>
+    requires ScoreFn<Model, S, typename Family::real_type>
+sample_result sample(const Method& method, const Family& family, std::span<const typename Family::real_type> grid,
+                     Model&& model, S& x, const S& mu, const sample_options& options = {}, Noise&& noise = Noise{},
+                     Observer&& observer = Observer{}) {
+    sampler<Method, Family, S> s(method, family, x, options);
+    return s.run(grid, std::forward<Model>(model), x, mu, std::forward<Noise>(noise), std::forward<Observer>(observer));
+}
+
+}  // namespace mrsolve

@@ -1,0 +1,119 @@
+#pragma once
+/// @file schedule.hpp
+/// @brief Step schedules by name, one entry point that builds and validates a grid.
+
+#include <cmath>
+#include <limits>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "../concepts/coefficients.hpp"
+#include "../error.hpp"
+#include "clipping.hpp"
+#include "karras.hpp"
+#include "linear_lambda.hpp"
+#include "uniform.hpp"
+
+namespace mrsolve {
+
+/// @brief The step schedules (published names in parentheses).
+enum class schedule_kind {
+    linspace,        ///< uniform in t ("linspace")
+    linear_lambda,   ///< uniform in λ ("linear-lambda")
+    leading,         ///< "leading"
+    trailing,        ///< "trailing"
+    karras_n,        ///< ρ-schedule on σ/α ("karras-n")
+    karras_t,        ///< ρ-schedule on t ("karras-t")
+    time_quadratic   ///< uniform in √t ("time-quadratic")
+};
+
+/// @brief The published name of a schedule. @param kind the schedule @return its name
+[[nodiscard]] constexpr std::string_view to_string(schedule_kind kind) noexcept {
+    switch (kind) {
+        case schedule_kind::linspace: return "linspace";
+        case schedule_kind::linear_lambda: return "linear-lambda";
+        case schedule_kind::leading: return "leading";
+        case schedule_kind::trailing: return "trailing";
+        case schedule_kind::karras_n: return "karras-n";
+        case schedule_kind::karras_t: return "karras-t";
+        case schedule_kind::time_quadratic: return "time-quadratic";
+    }
+    return "unknown";
+}
+
+/// @brief Parses a published schedule name. @param name e.g. "linspace" or "karras-n" @return the schedule
+/// @throws mrsolve::invalid_argument for an unknown name
+[[nodiscard]] inline schedule_kind parse_schedule_kind(std::string_view name) {
+    for (const auto kind : {schedule_kind::linspace, schedule_kind::linear_lambda, schedule_kind::leading,
+                            schedule_kind::trailing, schedule_kind::karras_n, schedule_kind::karras_t,
+                            schedule_kind::time_quadratic})
+        if (name == to_string(kind)) return kind;
+    detail::throw_invalid("unknown time schedule '", name,
+                          "' (expected linspace, linear-lambda, leading, trailing, karras-n, karras-t or time-quadratic)");
+}
+
+/// @brief Parameters of a schedule beyond its kind and NFE.
+struct schedule_options {
+    double lambda_min = -std::numeric_limits<double>::infinity();  ///< λ-clipping bound (−∞: none)
+    double rho = 7;                                                ///< ρ of the Karras schedules
+    double offset = 0;                                             ///< offset of `leading`
+};
+
+/// @brief Checks a user-supplied grid: at least two times, finite, strictly decreasing, inside the
+/// family's range [t_min, t_max] (up to 1e-9 of its width, for grids computed in floating point).
+/// @param family the family @param grid the times
+/// @throws mrsolve::invalid_argument naming the first offending time
+template <CoefficientFamily Family>
+void validate_grid(const Family& family, std::span<const typename Family::real_type> grid) {
+    using Real = typename Family::real_type;
+    if (grid.size() < 2) detail::throw_invalid("a grid needs at least 2 times, got ", grid.size());
+    const Real lo = family.t_min(), hi = family.t_max(), tolerance = Real(1e-9) * (hi - lo);
+    for (std::size_t i = 0; i < grid.size(); ++i) {
+        if (!std::isfinite(grid[i])) detail::throw_invalid("grid time t[", i, "] = ", grid[i], " is not finite");
+        if (grid[i] < lo - tolerance || grid[i] > hi + tolerance)
+            detail::throw_invalid("grid time t[", i, "] = ", grid[i], " lies outside [", lo, ", ", hi, "]");
+        if (i > 0 && !(grid[i] < grid[i - 1]))
+            detail::throw_invalid("the grid must be strictly decreasing: t[", i - 1, "] = ", grid[i - 1], ", t[", i,
+                                  "] = ", grid[i]);
+    }
+}
+
+/// @brief Builds the grid t₀ > … > t_M of a named schedule with M = steps (the NFE of a one-evaluation
+/// solver), after λ-clipping, and validates it.
+/// @param family the coefficient family
+/// @param kind the schedule
+/// @param steps M ≥ 1
+/// @param options λ_min, ρ and the leading offset
+/// @return M + 1 strictly decreasing times
+/// @throws mrsolve::invalid_argument for M ≤ 0, ρ ≤ 0, a bad λ_min, or a schedule that degenerates
+///         (for example `leading` with more steps than table entries)
+template <CoefficientFamily Family>
+[[nodiscard]] std::vector<typename Family::real_type> make_grid(const Family& family, schedule_kind kind, int steps,
+                                                                const schedule_options& options = {}) {
+    using Real = typename Family::real_type;
+    if (steps <= 0) detail::throw_invalid("NFE (number of steps) must be >= 1, got ", steps);
+    if (!(options.rho > 0 && std::isfinite(options.rho))) detail::throw_invalid("rho must be finite and > 0, got ", options.rho);
+    if (!std::isfinite(options.offset)) detail::throw_invalid("the leading offset must be finite, got ", options.offset);
+    const Real t_max = clipped_t_max(family, static_cast<Real>(options.lambda_min));
+    std::vector<Real> grid;
+    switch (kind) {
+        case schedule_kind::linspace: grid = linspace_grid(family, steps, t_max); break;
+        case schedule_kind::linear_lambda:
+            grid = linear_lambda_grid(family, steps, static_cast<Real>(options.lambda_min));
+            break;
+        case schedule_kind::leading: grid = leading_grid(family, steps, t_max, static_cast<Real>(options.offset)); break;
+        case schedule_kind::trailing: grid = trailing_grid(family, steps, t_max); break;
+        case schedule_kind::karras_n: grid = karras_n_grid(family, steps, t_max, static_cast<Real>(options.rho)); break;
+        case schedule_kind::karras_t: grid = karras_t_grid(family, steps, t_max, static_cast<Real>(options.rho)); break;
+        case schedule_kind::time_quadratic: grid = time_quadratic_grid(family, steps, t_max); break;
+    }
+    try {
+        validate_grid<Family>(family, grid);
+    } catch (const invalid_argument& e) {
+        detail::throw_invalid("schedule ", to_string(kind), " with NFE ", steps, " gives an invalid grid: ", e.what());
+    }
+    return grid;
+}
+
+}  // namespace mrsolve

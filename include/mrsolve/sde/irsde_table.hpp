@@ -1,0 +1,180 @@
+#pragma once
+/// @file irsde_table.hpp
+/// @brief The discrete IR-SDE coefficient tables that trained IR-SDE / DA-CLIP models use (DESIGN.md §6).
+
+#include <cmath>
+#include <concepts>
+#include <numbers>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "../detail/interpolation.hpp"
+#include "../error.hpp"
+
+namespace mrsolve {
+
+/// @brief The shape of θ(t) in an IR-SDE.
+enum class theta_schedule {
+    constant,  ///< θ = 1
+    linear,    ///< θ rising linearly (discrete: linspace(0.1/(T+1), 20/(T+1), T+1))
+    cosine     ///< θ = 1 − cos²(…)/cos²(…) of the improved-DDPM cosine schedule (offset 0.008)
+};
+
+/// @brief Parses "constant", "linear" or "cosine".
+/// @param name the schedule name
+/// @return the θ schedule
+/// @throws mrsolve::invalid_argument for any other name
+[[nodiscard]] inline theta_schedule parse_theta_schedule(std::string_view name) {
+    if (name == "constant") return theta_schedule::constant;
+    if (name == "linear") return theta_schedule::linear;
+    if (name == "cosine") return theta_schedule::cosine;
+    detail::throw_invalid("unknown theta schedule '", name, "' (expected constant, linear or cosine)");
+}
+
+/// @brief Stationary standard deviation λ_s from the published `max_sigma` argument.
+///
+/// Values ≥ 1 are in 8-bit pixel units (λ_s = max_sigma/255); smaller values are taken as they are.
+/// @param max_sigma the published argument
+/// @return λ_s
+/// @throws mrsolve::invalid_argument if max_sigma is not finite and positive
+[[nodiscard]] inline double stationary_std_from_max_sigma(double max_sigma) {
+    if (!(std::isfinite(max_sigma) && max_sigma > 0))
+        detail::throw_invalid("max_sigma must be finite and > 0 (lambda_s = max_sigma/255 or max_sigma), got ",
+                              max_sigma);
+    return max_sigma >= 1 ? max_sigma / 255.0 : max_sigma;
+}
+
+/// @brief Construction parameters of an IR-SDE, continuous or tabulated.
+struct irsde_parameters {
+    theta_schedule schedule = theta_schedule::cosine;  ///< shape of θ
+    int steps = 100;                                   ///< T: table steps (time runs over [0, T])
+    double max_sigma = 50;                             ///< published max_sigma (see stationary_std_from_max_sigma)
+    double eps = 0.005;                                ///< α(T) = eps; must lie in (0, 1)
+};
+
+namespace detail {
+inline void validate(const irsde_parameters& p) {
+    if (p.steps < 1) throw_invalid("IR-SDE steps T must be >= 1, got ", p.steps);
+    (void)stationary_std_from_max_sigma(p.max_sigma);
+    if (!(p.eps > 0 && p.eps < 1)) throw_invalid("IR-SDE eps must lie in (0, 1), got ", p.eps);
+}
+}  // namespace detail
+
+/// @brief The discrete IR-SDE tables with linear interpolation at fractional table times.
+///
+/// θ_j, j = 0…T, with θ̄_j = θ₀ + … + θ_j, dt = −ln(eps)/θ̄_T, α_j = exp(−θ̄_j dt),
+/// σ_j = λ_s √(1 − exp(−2 θ̄_j dt)), λ_j = ln α_j − ln σ_j. At a fractional t, α, σ and λ are each
+/// interpolated linearly from their own table (extrapolated beyond the ends), exactly as the published
+/// code does; so λ(t) ≠ ln(α(t)/σ(t)) between table points. Time is in table steps, t ∈ [0, T]; the
+/// network is called with this t.
+/// @tparam Real the scalar type of every coefficient
+template <std::floating_point Real = double>
+class irsde_table {
+public:
+    /// @brief Scalar type of the coefficients.
+    using real_type = Real;
+
+    /// @brief Builds the tables.
+    /// @param parameters θ shape, T, max_sigma and eps
+    /// @throws mrsolve::invalid_argument if T < 1, max_sigma ≤ 0 or eps ∉ (0, 1)
+    explicit irsde_table(const irsde_parameters& parameters = {}) : parameters_(parameters) {
+        detail::validate(parameters);
+        const int T = parameters.steps;
+        lambda_s_ = static_cast<Real>(stationary_std_from_max_sigma(parameters.max_sigma));
+        theta_.resize(static_cast<std::size_t>(T) + 1);
+        switch (parameters.schedule) {
+            case theta_schedule::constant:
+                for (auto& th : theta_) th = 1;
+                break;
+            case theta_schedule::linear: {
+                const Real lo = Real(0.1) / Real(T + 1), hi = Real(20) / Real(T + 1);
+                for (int j = 0; j <= T; ++j) theta_[j] = lo + (hi - lo) * Real(j) / Real(T);
+                break;
+            }
+            case theta_schedule::cosine: {
+                const int n = T + 2;
+                const auto c = [n](int k) {
+                    const Real u = ((Real(k) / Real(n)) + Real(0.008)) / Real(1.008) * std::numbers::pi_v<Real> / 2;
+                    const Real cu = std::cos(u);
+                    return cu * cu;
+                };
+                const Real c0 = c(0);
+                for (int j = 0; j <= T; ++j) theta_[j] = 1 - c(j + 1) / c0;
+                break;
+            }
+        }
+        theta_bar_.resize(theta_.size());
+        Real sum = 0;
+        for (std::size_t j = 0; j < theta_.size(); ++j) theta_bar_[j] = (sum += theta_[j]);
+        dt_ = -std::log(static_cast<Real>(parameters.eps)) / theta_bar_.back();
+        alpha_.resize(theta_.size());
+        sigma_.resize(theta_.size());
+        lambda_.resize(theta_.size());
+        sigma_over_alpha_.resize(theta_.size());
+        for (std::size_t j = 0; j < theta_.size(); ++j) {
+            alpha_[j] = std::exp(-theta_bar_[j] * dt_);
+            sigma_[j] = lambda_s_ * std::sqrt(-std::expm1(-2 * theta_bar_[j] * dt_));
+            lambda_[j] = std::log(alpha_[j]) - std::log(sigma_[j]);
+            sigma_over_alpha_[j] = sigma_[j] / alpha_[j];
+        }
+        times_.resize(theta_.size());
+        for (std::size_t j = 0; j < times_.size(); ++j) times_[j] = static_cast<Real>(j);
+    }
+
+    /// @brief α(t) = exp(−θ̄(t) dt), linearly interpolated. @param t table time @return α(t)
+    [[nodiscard]] Real alpha(Real t) const noexcept { return detail::interpolate_unit_grid<Real>(alpha_, t); }
+    /// @brief σ(t), linearly interpolated. @param t table time @return σ(t)
+    [[nodiscard]] Real sigma(Real t) const noexcept { return detail::interpolate_unit_grid<Real>(sigma_, t); }
+    /// @brief λ(t), linearly interpolated from the λ table. @param t table time @return λ(t)
+    [[nodiscard]] Real lambda(Real t) const noexcept { return detail::interpolate_unit_grid<Real>(lambda_, t); }
+    /// @brief The piecewise-linear inverse of the λ table (extrapolating). @param l half log-SNR @return t(λ)
+    [[nodiscard]] Real t_of_lambda(Real l) const noexcept {
+        return detail::interpolate_decreasing<Real>(lambda_, table_times(), l);
+    }
+    /// @brief t of a noise-to-signal ratio ς = σ/α by linear interpolation of the ς table (extrapolating);
+    /// what the published `karras-n` schedule uses. @param varsigma σ/α @return t
+    [[nodiscard]] Real t_of_sigma_over_alpha(Real varsigma) const noexcept {
+        return detail::interpolate_increasing<Real>(sigma_over_alpha_, table_times(), varsigma);
+    }
+    /// @brief Drift rate f(t) = θ(t) dt per table step (θ interpolated). @param t table time @return f(t)
+    [[nodiscard]] Real drift_rate(Real t) const noexcept {
+        return detail::interpolate_unit_grid<Real>(theta_, t) * dt_;
+    }
+    /// @brief g(t)² = 2 λ_s² f(t). @param t table time @return g(t)²
+    [[nodiscard]] Real diffusion_sq(Real t) const noexcept { return 2 * lambda_s_ * lambda_s_ * drift_rate(t); }
+    /// @brief Start of the time range (data side). @return 0
+    [[nodiscard]] Real t_min() const noexcept { return 0; }
+    /// @brief End of the time range (noise side). @return T
+    [[nodiscard]] Real t_max() const noexcept { return static_cast<Real>(parameters_.steps); }
+    /// @brief Stationary standard deviation λ_s. @return λ_s
+    [[nodiscard]] Real stationary_std() const noexcept { return lambda_s_; }
+
+    /// @brief Number of table steps T. @return T
+    [[nodiscard]] int steps() const noexcept { return parameters_.steps; }
+    /// @brief The time scale dt = −ln(eps)/θ̄_T (the published "dt"). @return dt
+    [[nodiscard]] Real dt() const noexcept { return dt_; }
+    /// @brief The construction parameters. @return the parameters
+    [[nodiscard]] const irsde_parameters& parameters() const noexcept { return parameters_; }
+    /// @brief θ_j, j = 0…T. @return the table
+    [[nodiscard]] std::span<const Real> theta_table() const noexcept { return theta_; }
+    /// @brief θ̄_j = θ₀ + … + θ_j. @return the table
+    [[nodiscard]] std::span<const Real> theta_bar_table() const noexcept { return theta_bar_; }
+    /// @brief α_j. @return the table
+    [[nodiscard]] std::span<const Real> alpha_table() const noexcept { return alpha_; }
+    /// @brief σ_j. @return the table
+    [[nodiscard]] std::span<const Real> sigma_table() const noexcept { return sigma_; }
+    /// @brief λ_j (strictly decreasing). @return the table
+    [[nodiscard]] std::span<const Real> lambda_table() const noexcept { return lambda_; }
+
+private:
+    std::span<const Real> table_times() const noexcept { return times_; }
+
+    irsde_parameters parameters_;
+    Real lambda_s_{};
+    Real dt_{};
+    std::vector<Real> theta_, theta_bar_, alpha_, sigma_, lambda_, sigma_over_alpha_;
+    std::vector<Real> times_;  // 0, 1, …, T: the abscissae of the inverse interpolations
+};
+
+}  // namespace mrsolve

@@ -1,0 +1,55 @@
+#pragma once
+/// @file euler_ode.hpp
+/// @brief Baseline: explicit Euler on the probability-flow ODE (DESIGN.md §5).
+
+#include <span>
+#include <string>
+
+#include "../prediction/parameterization.hpp"
+#include "step.hpp"
+
+namespace mrsolve {
+
+/// @brief Euler on dx/dt = f (μ − x) − ½ g² ∇log p with ∇log p = −ε̂/σ.
+///
+/// From s to t < s with Δ = s − t (variable) or one table step (published_fixed):
+/// x_t = x_s − [f(s)(μ − x_s) + ½ g²(s) ε̂/σ_s] Δ. One model evaluation per step.
+struct euler_ode {
+    /// @brief Integrates the noise estimate ε̂.
+    using parameterization = noise_prediction;
+    /// @brief Deterministic.
+    static constexpr bool stochastic = false;
+    /// @brief A one-step method.
+    static constexpr int max_order = 1;
+    /// @brief Order 1.
+    int order = 1;
+    /// @brief Variable (correct) or published fixed table steps.
+    step_mode mode = step_mode::variable;
+
+    /// @brief "euler_ode" or "euler_ode_published". @return the name
+    [[nodiscard]] std::string name() const { return mode == step_mode::variable ? "euler_ode" : "euler_ode_published"; }
+    /// @brief Checks the order. @throws mrsolve::invalid_argument unless order is 1
+    void validate() const {
+        if (order != 1) detail::throw_invalid("euler_ode supports order 1 only, got order ", order);
+    }
+    /// @brief Checks the grid for the published mode. @param family the family @param grid the times
+    /// @throws mrsolve::invalid_argument if published_fixed is used without tables or at non-integer times
+    template <class Family, class Real>
+    void validate_grid(const Family& family, std::span<const Real> grid) const {
+        if (mode == step_mode::published_fixed) detail::validate_fixed_step_grid(family, grid, "euler_ode");
+    }
+    /// @brief The update coefficients. @param family the family @param g the step geometry @return the update
+    template <class Family, class Real>
+    [[nodiscard]] step_coefficients<Real> coefficients(const Family& family, const step_geometry<Real>& g) const {
+        const Real delta = mode == step_mode::variable ? g.s - g.t : Real(1);
+        const Real f = family.drift_rate(g.s);
+        const Real g2 = family.diffusion_sq(g.s);
+        step_coefficients<Real> c;
+        c.x = 1 + f * delta;
+        c.mu = -f * delta;
+        c.q[0] = -g2 * delta / (2 * g.sigma_s);
+        return c;
+    }
+};
+
+}  // namespace mrsolve
