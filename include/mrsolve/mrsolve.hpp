@@ -25,3 +25,4 @@
 #include "solver/heun_ode.hpp"
 #include "solver/posterior.hpp"
 #include "sample.hpp"
+#include "start.hpp"
