@@ -192,6 +192,11 @@ public:
         requires ScoreFn<Model, S, real_type>
     sample_result run(std::span<const real_type> grid, Model&& model, S& x, const S& mu, Noise&& noise,
                       Observer&& observer) {
+        // Seeded history is consumed by this run, whether it completes or throws.
+        struct history_reset {
+            int& history;
+            ~history_reset() { history = 0; }
+        } reset{history_};
         validate_run(grid, x, mu);
         sample_result result;
         result.steps = static_cast<int>(grid.size()) - 1;
@@ -200,7 +205,6 @@ public:
         } else {
             run_multistep(grid, model, x, mu, noise, observer, result);
         }
-        history_ = 0;
         return result;
     }
 
