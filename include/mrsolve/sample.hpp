@@ -155,7 +155,10 @@ public:
         for (int k = 0; k < capacity; ++k) slots_.push_back(backend_traits<S>::make_like(like));
         raw_ = backend_traits<S>::make_like(like);
         if constexpr (Method::stochastic) z_ = backend_traits<S>::make_like(like);
-        if constexpr (TwoStageMethod<Method>) extra_ = backend_traits<S>::make_like(like);
+        if constexpr (TwoStageMethod<Method>) {
+            extra_ = backend_traits<S>::make_like(like);
+            second_raw_ = backend_traits<S>::make_like(like);
+        }
     }
 
     /// @brief Evaluates the model at an earlier point (x, t) and pushes its output onto the history, so
@@ -269,19 +272,32 @@ private:
         validate_grid<Family>(*family_, grid);
         if constexpr (requires { method_.validate_grid(*family_, grid); }) method_.validate_grid(*family_, grid);
         const int steps = static_cast<int>(grid.size()) - 1;
-        if (steps + history_ < method_.order)
+        if (!TwoStageMethod<Method> && steps + history_ < method_.order)
             detail::throw_invalid(method_.name(), ": NFE ", steps, " is too small for order ", method_.order,
                                   " (a multistep method of order k needs at least k steps)");
         check_sizes(x, mu);
-        if (!traits::all_finite(x)) detail::throw_invalid("the start state x contains NaN or Inf");
-        if (!traits::all_finite(mu)) detail::throw_invalid("the condition mu contains NaN or Inf");
+        if (!traits::all_finite(x)) throw_non_finite_input("the start state x", x);
+        if (!traits::all_finite(mu)) throw_non_finite_input("the condition mu", mu);
+    }
+
+    [[noreturn]] static void throw_non_finite_input(const char* what, const S& v) {
+        if constexpr (requires { traits::host_span(v); }) {
+            const auto elements = traits::host_span(v);
+            for (std::size_t e = 0; e < elements.size(); ++e)
+                if (!std::isfinite(elements[e])) detail::throw_invalid(what, " is not finite: element ", e, " = ", elements[e]);
+        }
+        detail::throw_invalid(what, " contains NaN or Inf");
     }
 
     template <class Model>
     void evaluate(Model& model, const S& x, const S& mu, Real t, int step) {
-        model(x, mu, t, raw_);
-        if (traits::size(raw_) != n_)
-            detail::throw_invalid("the model output at step ", step, " (t = ", t, ") has size ", traits::size(raw_),
+        evaluate_into(model, x, mu, t, step, raw_);
+    }
+    template <class Model>
+    void evaluate_into(Model& model, const S& x, const S& mu, Real t, int step, S& out) {
+        model(x, mu, t, out);
+        if (traits::size(out) != n_)
+            detail::throw_invalid("the model output at step ", step, " (t = ", t, ") has size ", traits::size(out),
                                   ", expected ", n_);
     }
 
@@ -293,7 +309,8 @@ private:
         const int order = method_.order;
         switch (options_.orders) {
             case order_policy::published:
-                if (step == steps || steps >= 10) return order;
+                // Warm-up steps (i < order) are capped by the history alone; the M < 10 rule applies after.
+                if (step < order || step == steps || steps >= 10) return order;
                 return std::min(order, steps - step);
             case order_policy::lower_order_final:
                 return steps >= 10 ? order : std::min(order, steps - step + 1);
@@ -392,8 +409,9 @@ private:
         }
     }
 
-    [[noreturn]] void report_non_finite(int step, Real s, Real t) const {
-        if (!traits::all_finite(raw_))
+    [[noreturn]] void report_non_finite(int step, Real s, Real t) const { report_non_finite(step, s, t, raw_); }
+    [[noreturn]] void report_non_finite(int step, Real s, Real t, const S& output) const {
+        if (!traits::all_finite(output))
             throw non_finite_error(detail::message("the model output at step ", step, " (t = ", s,
                                                    ") contains NaN or Inf"), step, static_cast<double>(s));
         throw non_finite_error(detail::message("the state became NaN or Inf at step ", step, " (t = ", t, ")"), step,
@@ -483,13 +501,13 @@ private:
             // Predictor x' = x − Δ d(x, s).
             bool ok = linear_map_1<3>(extra_, {1 - delta * d1[0], -delta * d1[1], -delta * d1[2]}, {&x, &mu, &raw_});
             if (!ok) report_non_finite(i, s, t);
-            evaluate(model, extra_, mu, s2, i);
+            evaluate_into(model, extra_, mu, s2, i, second_raw_);
             result.nfe += 2;
             // x_t = x − ½Δ(d₁ + d₂) = ½ x + ½ x' − ½ Δ d(x', s − Δ).
             const auto d2 = derivative(s2);
             ok = linear_map_1<4>(x, {Real(0.5), Real(0.5) - delta * d2[0] / 2, -delta * d2[1] / 2, -delta * d2[2] / 2},
-                                 {&x, &extra_, &mu, &raw_});
-            if (!ok) report_non_finite(i, s2, t);
+                                 {&x, &extra_, &mu, &second_raw_});
+            if (!ok) report_non_finite(i, s2, t, second_raw_);
             observer(step_info<Real, S>{i, steps, t, family_->lambda(t), x, raw_});
         }
     }
@@ -505,7 +523,8 @@ private:
     int history_ = 0;
     S raw_{};
     S z_{};
-    S extra_{};
+    S extra_{};       // Heun: the predictor state x'
+    S second_raw_{};  // Heun: the model output at the predictor
     std::vector<T> threshold_scratch_;
 };
 
