@@ -43,6 +43,10 @@ TEST_CASE("a wrong formula is caught: perturbing the recording beyond tolerance 
     auto other = mrsolve::read_golden(MRSOLVE_TEST_DATA_DIR "/golden/ode_data_o2_linspace_nfe10.txt");
     other.order = 1;
     CHECK(mrsolve::replay_golden(other).max_abs_dev > 1e-3);
+    // The order-3 recordings pin the published D2 weight: mrsolve's third-order (taylor) rule differs.
+    const auto order3 = mrsolve::read_golden(MRSOLVE_TEST_DATA_DIR "/golden/ode_data_o3_linspace_nfe20.txt");
+    CHECK(mrsolve::detail::replay_with(mrsolve::mr_ode<mrsolve::data_prediction>{3, mrsolve::order3_rule::taylor}, order3)
+              .max_abs_dev > 1e-3);
 }
 
 TEST_CASE("golden parser rejects malformed files with a message naming the problem") {

@@ -143,7 +143,9 @@ bool is_sde(mr_kind k) { return k == mr_kind::sde_data || k == mr_kind::sde_nois
 /// One MR Sampler step of the given order from s to t (DESIGN.md §4); hist[0] is q₀ (at s), hist[1] q₁, …
 template <class Family>
 std::vector<ld> reference_mr_step(mr_kind kind, int order, const Family& fam, double s, double t, const vec& xs,
-                                  const std::deque<history_entry>& hist, int step) {
+                                  const std::deque<history_entry>& hist, int step, mrsolve::order3_rule rule) {
+    // DESIGN §4 weighs D2 by φ₃ (the published rule); mrsolve's default taylor rule by 2 φ₃.
+    const ld d2_weight = rule == mrsolve::order3_rule::published ? 1 : 2;
     const ld as = fam.alpha(s), at = fam.alpha(t), ss = fam.sigma(s), st = fam.sigma(t);
     const ld h = ld(fam.lambda(t)) - ld(fam.lambda(s));
     const ld r0 = order >= 2 ? (hist[0].lambda - hist[1].lambda) / h : 0;
@@ -162,14 +164,14 @@ std::vector<ld> reference_mr_step(mr_kind kind, int order, const Family& fam, do
         switch (kind) {
             case mr_kind::ode_data: {
                 const ld phi1 = std::expm1(-h), phi2 = phi1 / h + 1, phi3 = phi2 / h - ld(0.5);
-                const ld D = phi1 * q0 - phi2 * d1 + phi3 * d2;
+                const ld D = phi1 * q0 - phi2 * d1 + d2_weight * phi3 * d2;
                 const ld ratio = st / ss;
                 out[e] = ratio * x - at * D + mu * (1 - ratio + ratio * as - at);
                 break;
             }
             case mr_kind::ode_noise: {
                 const ld phi1 = std::expm1(h), phi2 = phi1 / h - 1, phi3 = phi2 / h - ld(0.5);
-                const ld D = phi1 * q0 + phi2 * d1 + phi3 * d2;
+                const ld D = phi1 * q0 + phi2 * d1 + d2_weight * phi3 * d2;
                 out[e] = (at / as) * x - st * D + mu * (1 - at / as);
                 break;
             }
@@ -219,7 +221,8 @@ constexpr int ambiguous = 0;   // several orders reproduce it (never happens wit
 /// model inputs and outputs, so errors do not accumulate).
 template <class Family>
 std::vector<int> detect_orders(const trace& tr, mr_kind kind, int max_order, const Family& fam, const grid_t& grid,
-                               const sample_options& options) {
+                               const sample_options& options,
+                               mrsolve::order3_rule rule = mrsolve::order3_rule::taylor) {
     const int M = static_cast<int>(grid.size()) - 1;
     REQUIRE(tr.calls.size() == static_cast<std::size_t>(M));
     REQUIRE(tr.observed.size() == static_cast<std::size_t>(M));
@@ -241,7 +244,7 @@ std::vector<int> detect_orders(const trace& tr, mr_kind kind, int max_order, con
         std::vector<int> matches;
         double closest_miss = std::numeric_limits<double>::infinity();
         for (int k = 1; k <= std::min(max_order, i); ++k) {
-            const double dev = max_rel_dev(reference_mr_step(kind, k, fam, s, t, call.x, hist, i), observed);
+            const double dev = max_rel_dev(reference_mr_step(kind, k, fam, s, t, call.x, hist, i, rule), observed);
             if (dev < 1e-11) matches.push_back(k);
             else closest_miss = std::min(closest_miss, dev);
         }
@@ -298,7 +301,8 @@ sample_options with_policy(order_policy p, fit_target fit = fit_target::noise, b
 
 /// Runs the MR method of `kind` and `order` and checks its detected per-step orders, NFE and observer.
 template <class Family>
-void check_mr_orders(mr_kind kind, int order, const Family& fam, const grid_t& grid, const sample_options& options) {
+void check_mr_orders(mr_kind kind, int order, const Family& fam, const grid_t& grid, const sample_options& options,
+                     mrsolve::order3_rule rule = mrsolve::order3_rule::taylor) {
     const int M = static_cast<int>(grid.size()) - 1;
     CAPTURE(order);
     CAPTURE(M);
@@ -308,8 +312,10 @@ void check_mr_orders(mr_kind kind, int order, const Family& fam, const grid_t& g
     trace tr;
     int max_order = 3;
     switch (kind) {
-        case mr_kind::ode_data: tr = trace_run(mrsolve::mr_ode<data_prediction>{order}, fam, grid, options); break;
-        case mr_kind::ode_noise: tr = trace_run(mrsolve::mr_ode<noise_prediction>{order}, fam, grid, options); break;
+        case mr_kind::ode_data: tr = trace_run(mrsolve::mr_ode<data_prediction>{order, rule}, fam, grid, options); break;
+        case mr_kind::ode_noise:
+            tr = trace_run(mrsolve::mr_ode<noise_prediction>{order, rule}, fam, grid, options);
+            break;
         case mr_kind::sde_data:
             tr = trace_run(mrsolve::mr_sde<data_prediction>{order}, fam, grid, options);
             max_order = 2;
@@ -323,7 +329,7 @@ void check_mr_orders(mr_kind kind, int order, const Family& fam, const grid_t& g
     CHECK(tr.result.steps == M);
     CHECK(tr.calls.size() == static_cast<std::size_t>(M));
     check_observer(tr, fam, grid);
-    const auto detected = detect_orders(tr, kind, max_order, fam, grid, options);
+    const auto detected = detect_orders(tr, kind, max_order, fam, grid, options, rule);
     const auto expected = expected_orders(options.orders, order, M, options.denoise_last);
     CAPTURE(sequence(detected));
     CAPTURE(sequence(expected));
@@ -355,10 +361,14 @@ TEST_CASE("per-step order under each order policy, detected from the DESIGN §4 
                 for (int M = order; M <= 12; ++M) {
                     // published with order 3 and M = 3 is checked by its own test case below.
                     if (policy == order_policy::published && order == 3 && M == 3) continue;
-                    check_mr_orders(cfg.kind, order, table(), make_grid(table(), schedule_kind::linspace, M),
-                                    with_policy(policy));
-                    check_mr_orders(cfg.kind, order, continuous(),
-                                    make_grid(continuous(), schedule_kind::linear_lambda, M), with_policy(policy));
+                    for (const auto rule : {mrsolve::order3_rule::taylor, mrsolve::order3_rule::published}) {
+                        if (rule == mrsolve::order3_rule::published && order != 3) continue;
+                        check_mr_orders(cfg.kind, order, table(), make_grid(table(), schedule_kind::linspace, M),
+                                        with_policy(policy), rule);
+                        check_mr_orders(cfg.kind, order, continuous(),
+                                        make_grid(continuous(), schedule_kind::linear_lambda, M), with_policy(policy),
+                                        rule);
+                    }
                 }
             }
         }

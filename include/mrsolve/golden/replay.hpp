@@ -96,8 +96,9 @@ golden_replay_result replay_with(const Method& method, const golden_record& r) {
     if (record.parameterization != "data" && record.parameterization != "noise")
         detail::throw_invalid("golden: unknown parameterization '", record.parameterization, "'");
     if (record.solver == "ode") {
-        return data ? detail::replay_with(mr_ode<data_prediction>{record.order}, record)
-                    : detail::replay_with(mr_ode<noise_prediction>{record.order}, record);
+        // The recordings use the published order-3 rule.
+        return data ? detail::replay_with(mr_ode<data_prediction>{record.order, order3_rule::published}, record)
+                    : detail::replay_with(mr_ode<noise_prediction>{record.order, order3_rule::published}, record);
     }
     if (record.solver == "sde") {
         return data ? detail::replay_with(mr_sde<data_prediction>{record.order}, record)
