@@ -66,6 +66,9 @@ std::vector<entry> all_solvers(const Family& family, Model model, const vec& mu,
         list.push_back(make_entry(mr_ode<data_prediction>{order}, family, model, mu, sch));
         list.push_back(make_entry(mr_ode<noise_prediction>{order}, family, model, mu, sch));
     }
+    // The published sampler's order-3 rule (second order; see mrsolve::order3_rule).
+    list.push_back(make_entry(mr_ode<data_prediction>{3, order3_rule::published}, family, model, mu, sch));
+    list.push_back(make_entry(mr_ode<noise_prediction>{3, order3_rule::published}, family, model, mu, sch));
     for (int order = 1; order <= 2; ++order) {
         list.push_back(make_entry(mr_sde<data_prediction>{order}, family, model, mu, sch));
         list.push_back(make_entry(mr_sde<noise_prediction>{order}, family, model, mu, sch));
