@@ -2,6 +2,7 @@
 # Installs mrsolve's build and test dependencies from Debian's packages (Debian 12 / bookworm):
 #   toolchain      build-essential cmake g++
 #   Eigen 3.4      libeigen3-dev      (tests, examples and the Eigen backend)
+#   xtensor        libxtensor-dev     (the xtensor backend)
 #   doctest        doctest-dev        (tests)
 #   Google Bench.  libbenchmark-dev   (benchmarks)
 # Idempotent: it checks each package first and calls apt-get (update, then install) only when
@@ -9,7 +10,7 @@
 # Set MRSOLVE_SKIP_DEPS=1 to skip it entirely (e.g. when the dependencies come from elsewhere).
 set -euo pipefail
 
-packages=(build-essential cmake g++ libeigen3-dev doctest-dev libbenchmark-dev)
+packages=(build-essential cmake g++ libeigen3-dev libxtensor-dev doctest-dev libbenchmark-dev)
 
 if [[ "${MRSOLVE_SKIP_DEPS:-0}" == "1" ]]; then
     echo "install-deps: MRSOLVE_SKIP_DEPS=1, not checking ${packages[*]}"
