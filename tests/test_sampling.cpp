@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <Eigen/Core>
+#include <mrsolve/backend/eigen.hpp>
 #include <mrsolve/mrsolve.hpp>
 
 #include "support/toy_models.hpp"

@@ -241,7 +241,9 @@ private:
     using traits = backend_traits<S>;
 
     static auto default_noise() {
-        if constexpr (HostState<S>) return counter_noise{0};
+        static_assert(!Method::stochastic || NormalFillable<S>,
+                      "this state's backend has no fill_normal: pass a noise source to run()/sample()");
+        if constexpr (NormalFillable<S>) return counter_noise{0};
         else return zero_noise{};
     }
 

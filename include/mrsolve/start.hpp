@@ -14,13 +14,13 @@ namespace mrsolve {
 /// @brief Writes x = μ + λ_s z with z the counter-based normals of (seed, step 0): the start state a
 /// sampler of an IR-SDE uses (its law as t → ∞; at t = T it differs from the marginal by O(α(T))).
 /// @tparam Family a family with a stationary standard deviation
-/// @tparam S a host state
+/// @tparam S a state whose backend generates normals (fill_normal)
 /// @param family the coefficient family
 /// @param mu the condition (degraded image)
 /// @param x output, same size as mu
 /// @param seed the noise seed
 /// @throws mrsolve::invalid_argument if x and mu differ in size
-template <StationaryFamily Family, HostState S>
+template <StationaryFamily Family, NormalFillable S>
 void stationary_start(const Family& family, const S& mu, S& x, std::uint64_t seed) {
     using T = state_value_t<S>;
     if (backend_traits<S>::size(x) != backend_traits<S>::size(mu))

@@ -1,30 +1,37 @@
 #pragma once
 /// @file contiguous.hpp
 /// @brief The default backend: any resizable contiguous container of float or double in host memory
-/// (std::vector<float>, std::vector<double>, Eigen::VectorXf, Eigen::VectorXd, …).
+/// (std::vector<float>, std::vector<double>, …). Also the host loops other host backends reuse.
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <span>
 #include <type_traits>
 
+#include "../noise/normal.hpp"
 #include "traits.hpp"
 
 namespace mrsolve {
 
+/// @brief Eigen dense objects (they carry RowsAtCompileTime); they have their own backend,
+/// <mrsolve/backend/eigen.hpp>, because a matrix must keep its shape.
+template <class S>
+concept EigenLike = requires { S::RowsAtCompileTime; };
+
 /// @brief A container with contiguous float/double storage (`std::data`, `std::size`) that can be
-/// constructed with a size.
+/// constructed with a size (std::vector<float>, std::vector<double>, …).
 template <class S>
 concept ContiguousContainer = requires(S& s, const S& cs) {
     { std::data(s) };
     { std::size(cs) } -> std::convertible_to<std::size_t>;
     requires std::is_pointer_v<decltype(std::data(s))>;
     requires std::floating_point<std::remove_pointer_t<decltype(std::data(s))>>;
-} && std::constructible_from<S, std::size_t>;
+} && std::constructible_from<S, std::size_t> && !EigenLike<S>;
 
 namespace detail {
 
@@ -98,6 +105,12 @@ struct backend_traits<S> {
     [[nodiscard]] static bool all_finite(const S& s) noexcept {
         const value_type* p = std::data(s);
         return std::all_of(p, p + size(s), [](value_type v) { return std::isfinite(v); });
+    }
+
+    /// @brief Fills s with the counter-based normals of a step. @param s output @param generator the
+    /// generator @param step the step index
+    static void fill_normal(S& s, const philox_normal& generator, std::uint64_t step) noexcept {
+        generator.fill(std::span<value_type>(std::data(s), size(s)), step);
     }
 
     /// @brief Direct host access. @param s state @return a span over its elements

@@ -15,14 +15,18 @@
 ///    output may be the same object as an input; returns false if any output element is NaN or ±∞;
 /// - `static bool all_finite(const State&)`.
 ///
-/// Optional: `static std::span<value_type> host_span(State&)` (enables dynamic thresholding and the
-/// default counter-based noise on the host).
+/// Optional: `static void fill_normal(State&, const philox_normal&, std::uint64_t step)` (the
+/// counter-based normals of a step, computed where the state lives; enables counter_noise), and
+/// `static std::span<value_type> host_span(State&)` (host access: enables dynamic thresholding).
 
 #include <array>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 
 namespace mrsolve {
+
+class philox_normal;  // noise/normal.hpp
 
 /// @brief Primary template: no backend. Specialise it (see traits.hpp) to make a type a state.
 /// @tparam State the state type
@@ -47,6 +51,12 @@ concept State = requires(const S& cs, S& s) {
 /// @brief The element scalar of a state type.
 template <State S>
 using state_value_t = typename backend_traits<S>::value_type;
+
+/// @brief A state whose backend generates counter-based normals in place (see noise/normal.hpp).
+template <class S>
+concept NormalFillable = State<S> && requires(S& s, const philox_normal& generator) {
+    backend_traits<S>::fill_normal(s, generator, std::uint64_t{1});
+};
 
 /// @brief A state whose elements the host can read and write directly.
 template <class S>

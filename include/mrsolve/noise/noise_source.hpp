@@ -27,10 +27,11 @@ class counter_noise {
 public:
     /// @brief Keys the generator. @param seed the 64-bit seed
     explicit counter_noise(std::uint64_t seed = 0) noexcept : generator_(seed) {}
-    /// @brief Fills z with the normals of this step. @tparam S a host state @param z output @param step 1-based step
-    template <HostState S>
+    /// @brief Fills z with the normals of this step, where z lives (the backend's fill_normal).
+    /// @tparam S a state whose backend supplies fill_normal @param z output @param step 1-based step
+    template <NormalFillable S>
     void fill(S& z, int step) const noexcept {
-        generator_.fill(backend_traits<S>::host_span(z), static_cast<std::uint64_t>(step));
+        backend_traits<S>::fill_normal(z, generator_, static_cast<std::uint64_t>(step));
     }
     /// @brief The underlying generator. @return the generator
     [[nodiscard]] const philox_normal& generator() const noexcept { return generator_; }

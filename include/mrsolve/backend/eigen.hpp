@@ -1,0 +1,69 @@
+#pragma once
+/// @file eigen.hpp
+/// @brief Eigen backend: dense Eigen vectors, matrices and arrays (Matrix, Array; any shape, float or
+/// double) as sampler states. Link mrsolve::eigen.
+
+#include <Eigen/Core>
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+#include "../noise/normal.hpp"
+#include "contiguous.hpp"
+#include "traits.hpp"
+
+namespace mrsolve {
+
+/// @brief A plain (storage-owning) Eigen dense object of float or double: Eigen::VectorXf,
+/// Eigen::MatrixXd, Eigen::ArrayXXf, fixed-size ones, …
+template <class S>
+concept EigenDenseState = std::derived_from<S, Eigen::PlainObjectBase<S>> &&
+                          std::floating_point<typename S::Scalar>;
+
+/// @brief Backend for Eigen dense objects: the fused host loop over their contiguous storage (inner
+/// strides are 1 for plain objects), so a step is one pass whatever the storage order.
+/// @tparam S the Eigen type
+template <EigenDenseState S>
+struct backend_traits<S> {
+    /// @brief The element scalar.
+    using value_type = typename S::Scalar;
+
+    /// @brief Number of elements. @param s state @return rows × cols
+    [[nodiscard]] static std::size_t size(const S& s) noexcept { return static_cast<std::size_t>(s.size()); }
+
+    /// @brief A zero object of the same shape. @param s model @return the new state
+    [[nodiscard]] static S make_like(const S& s) { return S::Zero(s.rows(), s.cols()); }
+
+    /// @brief The fused multi-output linear combination (see traits.hpp).
+    /// @tparam NOut number of outputs @tparam NIn number of inputs
+    /// @param out outputs @param coef coefficient matrix @param in inputs
+    /// @return false if any output element is NaN or ±∞
+    template <std::size_t NOut, std::size_t NIn>
+    static bool linear_map(const std::array<S*, NOut>& out, const std::array<std::array<value_type, NIn>, NOut>& coef,
+                           const std::array<const S*, NIn>& in) noexcept {
+        std::array<value_type*, NOut> o{};
+        std::array<const value_type*, NIn> i{};
+        for (std::size_t k = 0; k < NOut; ++k) o[k] = out[k]->data();
+        for (std::size_t k = 0; k < NIn; ++k) i[k] = in[k]->data();
+        return detail::linear_map_host<NOut, NIn>(size(*in[0]), o, coef, i);
+    }
+
+    /// @brief Whether every element is finite. @param s state @return true if no NaN or ±∞
+    [[nodiscard]] static bool all_finite(const S& s) noexcept { return s.allFinite(); }
+
+    /// @brief Fills s with the counter-based normals of a step (element order = storage order).
+    /// @param s output @param generator the generator @param step the step index
+    static void fill_normal(S& s, const philox_normal& generator, std::uint64_t step) noexcept {
+        generator.fill(std::span<value_type>(s.data(), size(s)), step);
+    }
+
+    /// @brief Direct host access. @param s state @return a span over its storage
+    [[nodiscard]] static std::span<value_type> host_span(S& s) noexcept { return {s.data(), size(s)}; }
+    /// @brief Direct host access (read-only). @param s state @return a span over its storage
+    [[nodiscard]] static std::span<const value_type> host_span(const S& s) noexcept { return {s.data(), size(s)}; }
+};
+
+}  // namespace mrsolve
