@@ -3,6 +3,14 @@
 /// @brief Umbrella header of the core: families, schedules, solvers, the sampling loop, noise and the
 /// default contiguous-container backend. Oracles and the golden-file tools have their own headers.
 
+/// @namespace mrsolve
+/// @brief Samplers for mean-reverting (MR) diffusion models: coefficient families, fit targets and
+/// parameterizations, step schedules, the MR Sampler solvers and baselines, the sampling loop, noise
+/// sources, backends and the Gaussian oracles.
+///
+/// Everything a user names lives directly in `mrsolve`; `mrsolve::detail` holds internals that may change
+/// without notice and is left out of this reference.
+
 #include "version.hpp"
 #include "error.hpp"
 #include "concepts/coefficients.hpp"

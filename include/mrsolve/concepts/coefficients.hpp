@@ -11,6 +11,9 @@ namespace mrsolve {
 /// Time runs over [t_min(), t_max()] with data at t_min() side; α decreases, σ increases and
 /// λ = ln(α/σ) strictly decreases in t. `t_of_lambda` inverts λ. `drift_rate` is f(t) and
 /// `diffusion_sq` is g(t)², needed only by the Euler-type baselines.
+/// @tparam F the family type: it names its scalar type `real_type` (a floating-point type) and provides,
+/// all const and taking/returning `real_type`: `alpha(t)`, `sigma(t)`, `lambda(t)`, `t_of_lambda(l)`,
+/// `drift_rate(t)`, `diffusion_sq(t)`, `t_min()` and `t_max()`
 template <class F>
 concept CoefficientFamily = std::floating_point<typename F::real_type> &&
     requires(const F& family, typename F::real_type t) {
@@ -27,6 +30,7 @@ concept CoefficientFamily = std::floating_point<typename F::real_type> &&
 /// @brief A family with a stationary standard deviation λ_s (the IR-SDE members): σ = λ_s √(1 − α²).
 ///
 /// Needed for the velocity fit target and for drawing the start state x_T = μ + λ_s z.
+/// @tparam F a CoefficientFamily that also provides `stationary_std()` (λ_s)
 template <class F>
 concept StationaryFamily = CoefficientFamily<F> && requires(const F& family) {
     { family.stationary_std() } -> std::convertible_to<typename F::real_type>;

@@ -31,6 +31,31 @@
 /// std::span, …) read through `std::data` and `std::size`, computes in double and writes a caller-owned
 /// output of the same size. The output may alias an input. Calls never allocate after the first call on
 /// a thread (see detail::oracle_workspace) and are safe to make concurrently from several threads.
+///
+/// **Members of gaussian_diagonal_oracle and gaussian_full_oracle.** Both share these public members
+/// (defined once in an internal base class, so they are listed here). x, μ, z and out are states of the
+/// oracle's dimension; t and s are times in the family's units; every member checks the sizes and α, σ
+/// and throws mrsolve::invalid_argument naming the offending value.
+///
+/// | member | returns or writes |
+/// |---|---|
+/// | `size()` | the dimension n |
+/// | `family()`, `data_mean()` | the coefficient family; the data mean m |
+/// | `score(x, mu, t, out)` | ∇log p_t(x) = −C_t⁻¹ (x − mean_t) |
+/// | `noise(x, mu, t, out)` | ε*(x, t) = σ_t C_t⁻¹ (x − mean_t) |
+/// | `data(x, mu, t, out)` | x̂₀*(x, t) = m + α_t S C_t⁻¹ (x − mean_t) |
+/// | `velocity(x, mu, t, out)` | v*(x, t) (only when the family has `stationary_std()`) |
+/// | `predict(target, x, mu, t, out)` | the output for a fit_target |
+/// | `model(target)` | an oracle_model: a callable `f(x, mu, t, out)` to pass to mrsolve::sample |
+/// | `log_density(x, mu, t)` | ln p_t(x) |
+/// | `flow(x_s, mu, s, t, out)` | the exact probability-flow map x_s ↦ x_t (either direction) |
+/// | `marginal_mean(mu, t, out)`, `marginal_variance(t, out)` | mean_t; the diagonal of C_t |
+/// | `marginal_covariance(t)` | C_t, dense row-major n×n (allocates) |
+/// | `marginal_sample(mu, t, z, out)` | mean_t + C_t^{1/2} z |
+/// | `reverse_transition_mean(x_s, mu, s, t, out)` | E[x_t \| x_s] of the reverse SDE, t ≤ s |
+/// | `reverse_transition_variance(s, t, out)`, `reverse_transition_covariance(s, t)` | its (co)variance |
+/// | `reverse_transition_sample(x_s, mu, s, t, z, out)` | a draw of x_t \| x_s given normals z |
+/// | `has_velocity`, `family_type` | whether velocity is offered; the family type |
 
 #include <algorithm>
 #include <cmath>
@@ -788,8 +813,8 @@ private:
 
 /// @brief Exact oracle for per-element Gaussian data: element j of x₀ ~ N(m_j, s_j²), independently.
 ///
-/// Every operation is element-wise (O(n), no workspace). See gaussian.hpp for the formulas and
-/// detail::gaussian_oracle_base for the members: score, noise, data, velocity, predict, log_density,
+/// Every operation is element-wise (O(n), no workspace). See gaussian.hpp for the formulas and the table
+/// of the members it shares with gaussian_full_oracle: score, noise, data, velocity, predict, log_density,
 /// flow, marginal_mean, marginal_variance, marginal_covariance, marginal_sample and the
 /// reverse_transition_* family.
 /// @tparam Family the coefficient family (velocity needs `stationary_std()`)
@@ -848,7 +873,7 @@ private:
 /// definite, eigen-decomposed once at construction (S = B diag(d) Bᵀ).
 ///
 /// Each call costs O(n²) (two products with B) and uses the per-thread workspace. See gaussian.hpp for
-/// the formulas and detail::gaussian_oracle_base for the members.
+/// the formulas and the table of the members it shares with gaussian_diagonal_oracle.
 /// @tparam Family the coefficient family (velocity needs `stationary_std()`)
 template <CoefficientFamily Family>
 class gaussian_full_oracle : public detail::gaussian_oracle_base<Family> {

@@ -102,7 +102,10 @@ public:
     [[nodiscard]] const std::vector<double>& weights() const noexcept { return weights_; }
     /// @brief The coefficient family. @return the family
     [[nodiscard]] const Family& family() const noexcept { return family_; }
-    /// @brief The mean m_k of component k. @param k the component index (< K) @return m_k
+    /// @brief The mean m_k of component k.
+    /// @param k the component index (< K)
+    /// @return m_k
+    /// @throws std::out_of_range if k ≥ K
     [[nodiscard]] const std::vector<double>& component_mean(std::size_t k) const { return components_.at(k).mean(); }
 
     /// @brief The exact score ∇log p_t(x) = Σ_k r_k (−C_{k,t}⁻¹ (x − mean_{k,t})).

@@ -26,6 +26,7 @@ struct data_prediction {
 };
 
 /// @brief One of the two parameterization policies.
+/// @tparam P noise_prediction or data_prediction (no other type satisfies it)
 template <class P>
 concept Parameterization = std::same_as<P, noise_prediction> || std::same_as<P, data_prediction>;
 

@@ -16,6 +16,7 @@ namespace mrsolve {
 /// Without clipping (λ_min = −∞) it is family.t_max(). For the discrete tables it is
 /// T − (number of table λ values below λ_min), as published; for continuous families, the time where
 /// λ(t) = λ_min when λ(t_max) < λ_min.
+/// @tparam Family the coefficient family (DiscreteTableFamily selects the published table rule)
 /// @param family the coefficient family
 /// @param lambda_min the lowest λ a schedule may visit (−∞: no clipping)
 /// @return the clipped start time

@@ -12,8 +12,14 @@ namespace mrsolve {
 /// @brief `karras-n`: ς_i = (ς_max^{1/ρ} + (i/M)(ς_min^{1/ρ} − ς_max^{1/ρ}))^ρ on ς = σ/α, from t_max to
 /// t_min, mapped to t by interpolation of the ς table (discrete tables, extrapolating, as published) or
 /// by the exact t(λ = −ln ς) (continuous families).
-/// @param family the family @param steps M @param t_max start (after clipping) @param rho ρ (default 7)
-/// @return the grid
+/// @tparam Family the coefficient family; one with `t_of_sigma_over_alpha` (irsde_table) is mapped through it
+/// @param family the family
+/// @param steps M, the number of steps
+/// @param t_max the start time (after clipping)
+/// @param rho ρ (make_grid's default is 7)
+/// @return M + 1 times from t_max down to family.t_min()
+/// @pre steps ≥ 1, ρ > 0 and t_min < t_max ≤ family.t_max(); the grid is not validated here (make_grid
+/// validates it)
 template <CoefficientFamily Family>
 [[nodiscard]] std::vector<typename Family::real_type> karras_n_grid(const Family& family, int steps,
                                                                     typename Family::real_type t_max,
@@ -37,7 +43,15 @@ template <CoefficientFamily Family>
 
 /// @brief `karras-t`: t_i = (t_max^{1/ρ} + (i/M)(t_end^{1/ρ} − t_max^{1/ρ}))^ρ with t_end = 1 for the
 /// tables (as published: it stops one table step short of 0) and t_min for continuous families.
-/// @param family the family @param steps M @param t_max start (after clipping) @param rho ρ @return the grid
+/// @tparam Family the coefficient family; a discrete-table family (with `steps()` and `theta_table()`) ends at
+/// t_min + 1
+/// @param family the family
+/// @param steps M, the number of steps
+/// @param t_max the start time (after clipping)
+/// @param rho ρ (make_grid's default is 7)
+/// @return M + 1 times from t_max down to t_end
+/// @pre steps ≥ 1, ρ > 0 and t_min < t_max ≤ family.t_max(); the grid is not validated here (make_grid
+/// validates it)
 template <CoefficientFamily Family>
 [[nodiscard]] std::vector<typename Family::real_type> karras_t_grid(const Family& family, int steps,
                                                                     typename Family::real_type t_max,

@@ -11,7 +11,12 @@ namespace mrsolve {
 
 /// @brief λ from max(λ(t_max), λ_min) to λ(t_min) in M equal steps, mapped to t by the family's
 /// t(λ) (piecewise-linear interpolation of the table for the discrete tables, exact otherwise).
-/// @param family the family @param steps M @param lambda_min the clipping bound (−∞: none) @return the grid
+/// @tparam Family the coefficient family
+/// @param family the family
+/// @param steps M, the number of steps
+/// @param lambda_min the clipping bound (−∞: none)
+/// @return M + 1 times from t(max(λ(t_max), λ_min)) down to family.t_min()
+/// @pre steps ≥ 1 and λ_min < λ(t_min); the grid is not validated here (make_grid validates it)
 template <CoefficientFamily Family>
 [[nodiscard]] std::vector<typename Family::real_type> linear_lambda_grid(const Family& family, int steps,
                                                                          typename Family::real_type lambda_min) {

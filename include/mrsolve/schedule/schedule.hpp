@@ -28,7 +28,9 @@ enum class schedule_kind {
     time_quadratic   ///< uniform in √t ("time-quadratic")
 };
 
-/// @brief The published name of a schedule. @param kind the schedule @return its name
+/// @brief The published name of a schedule.
+/// @param kind the schedule
+/// @return its name, e.g. "linear-lambda"; "unknown" for a value outside the enumeration
 [[nodiscard]] constexpr std::string_view to_string(schedule_kind kind) noexcept {
     switch (kind) {
         case schedule_kind::linspace: return "linspace";
@@ -42,8 +44,10 @@ enum class schedule_kind {
     return "unknown";
 }
 
-/// @brief Parses a published schedule name. @param name e.g. "linspace" or "karras-n" @return the schedule
-/// @throws mrsolve::invalid_argument for an unknown name
+/// @brief Parses a published schedule name.
+/// @param name e.g. "linspace" or "karras-n"
+/// @return the schedule
+/// @throws mrsolve::invalid_argument for an unknown name (the message lists the known ones)
 [[nodiscard]] inline schedule_kind parse_schedule_kind(std::string_view name) {
     for (const auto kind : {schedule_kind::linspace, schedule_kind::linear_lambda, schedule_kind::leading,
                             schedule_kind::trailing, schedule_kind::karras_n, schedule_kind::karras_t,
@@ -62,8 +66,10 @@ struct schedule_options {
 
 /// @brief Checks a user-supplied grid: at least two times, finite, strictly decreasing, inside the
 /// family's range [t_min, t_max] (up to 1e-9 of its width, for grids computed in floating point).
-/// @param family the family @param grid the times
-/// @throws mrsolve::invalid_argument naming the first offending time
+/// @tparam Family the coefficient family
+/// @param family the family
+/// @param grid the times t₀ > t₁ > … > t_M
+/// @throws mrsolve::invalid_argument naming the first offending time (or the size, if fewer than two)
 template <CoefficientFamily Family>
 void validate_grid(const Family& family, std::span<const typename Family::real_type> grid) {
     using Real = typename Family::real_type;
@@ -81,6 +87,7 @@ void validate_grid(const Family& family, std::span<const typename Family::real_t
 
 /// @brief Builds the grid t₀ > … > t_M of a named schedule with M = steps (the NFE of a one-evaluation
 /// solver), after λ-clipping, and validates it.
+/// @tparam Family the coefficient family
 /// @param family the coefficient family
 /// @param kind the schedule
 /// @param steps M ≥ 1

@@ -11,7 +11,13 @@
 namespace mrsolve {
 
 /// @brief `linspace`: M + 1 times uniform from t_max down to t_min (0 for the tables).
-/// @param family the family @param steps M @param t_max start (after clipping) @return the grid
+/// @tparam Family the coefficient family
+/// @param family the family
+/// @param steps M, the number of steps
+/// @param t_max the start time (after clipping)
+/// @return M + 1 times from t_max down to family.t_min()
+/// @pre steps ≥ 1 and t_min < t_max ≤ family.t_max(); the grid is not validated here (make_grid
+/// validates it)
 template <CoefficientFamily Family>
 [[nodiscard]] std::vector<typename Family::real_type> linspace_grid(const Family& family, int steps,
                                                                     typename Family::real_type t_max) {
@@ -24,7 +30,13 @@ template <CoefficientFamily Family>
 }
 
 /// @brief `time-quadratic`: uniform in √t from t_max to t_min (denser near the data).
-/// @param family the family @param steps M @param t_max start (after clipping) @return the grid
+/// @tparam Family the coefficient family
+/// @param family the family
+/// @param steps M, the number of steps
+/// @param t_max the start time (after clipping)
+/// @return M + 1 times from t_max down to family.t_min()
+/// @pre steps ≥ 1, t_min ≥ 0 and t_min < t_max ≤ family.t_max(); the grid is not validated here (make_grid
+/// validates it)
 template <CoefficientFamily Family>
 [[nodiscard]] std::vector<typename Family::real_type> time_quadratic_grid(const Family& family, int steps,
                                                                           typename Family::real_type t_max) {
@@ -42,8 +54,14 @@ template <CoefficientFamily Family>
 
 /// @brief `leading`: k = ⌊(t_max − t_min)/(M + 1)⌋ (real division for continuous families),
 /// t_i = t_min + (M − i)·k + offset.
-/// @param family the family @param steps M @param t_max start (after clipping) @param offset the published offset
-/// @return the grid
+/// @tparam Family the coefficient family; for a DiscreteTableFamily k is rounded down to whole table steps
+/// @param family the family
+/// @param steps M, the number of steps
+/// @param t_max the start time (after clipping)
+/// @param offset the published offset
+/// @return M + 1 times; t_M = t_min + offset, so the grid may stop short of t_min
+/// @pre steps ≥ 1; the grid is not validated here (make_grid validates it: with more steps than table
+/// entries k is 0 and the grid is rejected)
 template <CoefficientFamily Family>
 [[nodiscard]] std::vector<typename Family::real_type> leading_grid(const Family& family, int steps,
                                                                    typename Family::real_type t_max,
@@ -58,7 +76,13 @@ template <CoefficientFamily Family>
 
 /// @brief `trailing`: t_max, t_max − T/(M+1), … (M + 1 values; it does not reach t_min), where T is the
 /// family's whole range.
-/// @param family the family @param steps M @param t_max start (after clipping) @return the grid
+/// @tparam Family the coefficient family
+/// @param family the family
+/// @param steps M, the number of steps
+/// @param t_max the start time (after clipping)
+/// @return M + 1 times from t_max in equal steps of (t_max() − t_min())/(M + 1)
+/// @pre steps ≥ 1 and t_min < t_max ≤ family.t_max(); the grid is not validated here (make_grid
+/// validates it)
 template <CoefficientFamily Family>
 [[nodiscard]] std::vector<typename Family::real_type> trailing_grid(const Family& family, int steps,
                                                                     typename Family::real_type t_max) {

@@ -32,13 +32,23 @@ struct euler_ode {
     void validate() const {
         if (order != 1) detail::throw_invalid("euler_ode supports order 1 only, got order ", order);
     }
-    /// @brief Checks the grid for the published mode. @param family the family @param grid the times
-    /// @throws mrsolve::invalid_argument if published_fixed is used without tables or at non-integer times
+    /// @brief Checks the grid for the published mode (called once by the sampling loop before a run).
+    /// @tparam Family the coefficient family
+    /// @tparam Real scalar type of the times
+    /// @param family the family
+    /// @param grid the times
+    /// @throws mrsolve::invalid_argument if published_fixed is used without the discrete tables
+    /// (irsde_table) or with a time that is not an integer table step ≥ 1 at an evaluation
     template <class Family, class Real>
     void validate_grid(const Family& family, std::span<const Real> grid) const {
         if (mode == step_mode::published_fixed) detail::validate_fixed_step_grid(family, grid, "euler_ode");
     }
-    /// @brief The update coefficients. @param family the family @param g the step geometry @return the update
+    /// @brief The update coefficients of one step.
+    /// @tparam Family coefficient family (provides f and g²)
+    /// @tparam Real scalar type
+    /// @param family the family (f, g² at s)
+    /// @param g the step geometry
+    /// @return x_t as a combination of x_s, μ and ε̂(x_s, s)
     template <class Family, class Real>
     [[nodiscard]] step_coefficients<Real> coefficients(const Family& family, const step_geometry<Real>& g) const {
         const Real delta = mode == step_mode::variable ? g.s - g.t : Real(1);

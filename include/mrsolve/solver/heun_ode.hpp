@@ -34,13 +34,22 @@ struct heun_ode {
     void validate() const {
         if (order != 2) detail::throw_invalid("heun_ode is a second-order method; order must be 2, got ", order);
     }
-    /// @brief Checks the grid for the published mode. @param family the family @param grid the times
-    /// @throws mrsolve::invalid_argument if published_fixed is used without tables or at non-integer times
+    /// @brief Checks the grid for the published mode (called once by the sampling loop before a run).
+    /// @tparam Family the coefficient family
+    /// @tparam Real scalar type of the times
+    /// @param family the family
+    /// @param grid the times
+    /// @throws mrsolve::invalid_argument if published_fixed is used without the discrete tables
+    /// (irsde_table) or with a time that is not an integer table step ≥ 1 at an evaluation
     template <class Family, class Real>
     void validate_grid(const Family& family, std::span<const Real> grid) const {
         if (mode == step_mode::published_fixed) detail::validate_fixed_step_grid(family, grid, "heun_ode");
     }
-    /// @brief The step size Δ of step (s → t). @param s start @param t end @return Δ
+    /// @brief The step size Δ of step (s → t).
+    /// @tparam Real scalar type
+    /// @param s the start (noisier) time
+    /// @param t the end time
+    /// @return s − t (variable) or 1, one table step (published_fixed)
     template <class Real>
     [[nodiscard]] Real delta(Real s, Real t) const noexcept {
         return mode == step_mode::variable ? s - t : Real(1);

@@ -51,7 +51,8 @@ struct mr_ode {
                (order == 3 && rule3 == order3_rule::published ? "_published" : "");
     }
 
-    /// @brief Checks the order. @throws mrsolve::invalid_argument if the order is not 1, 2 or 3
+    /// @brief Checks the order (called once by the sampling loop before a run).
+    /// @throws mrsolve::invalid_argument if the order is not 1, 2 or 3
     void validate() const {
         if (order < 1 || order > max_order)
             detail::throw_invalid("mr_ode supports orders 1, 2 and 3, got order ", order);

@@ -33,10 +33,12 @@ struct mr_sde {
     /// @brief The order: 1 or 2.
     int order = 2;
 
-    /// @brief A short name such as "sde_data_2". @return the name
+    /// @brief A short name such as "sde_data_2".
+    /// @return the name
     [[nodiscard]] std::string name() const { return "sde_" + std::string(P::name) + "_" + std::to_string(order); }
 
-    /// @brief Checks the order. @throws mrsolve::invalid_argument if the order is not 1 or 2
+    /// @brief Checks the order (called once by the sampling loop before a run).
+    /// @throws mrsolve::invalid_argument if the order is not 1 or 2
     void validate() const {
         if (order < 1 || order > max_order)
             detail::throw_invalid("mr_sde supports orders 1 and 2, got order ", order);

@@ -38,13 +38,25 @@ struct posterior_sampling {
     void validate() const {
         if (order != 1) detail::throw_invalid("posterior_sampling supports order 1 only, got order ", order);
     }
-    /// @brief Checks the grid for the published mode. @param family the family @param grid the times
-    /// @throws mrsolve::invalid_argument if published_fixed is used without tables or at non-integer times
+    /// @brief Checks the grid for the published mode (called once by the sampling loop before a run).
+    /// @tparam Family the coefficient family
+    /// @tparam Real scalar type of the times
+    /// @param family the family
+    /// @param grid the times
+    /// @throws mrsolve::invalid_argument if published_fixed is used without the discrete tables
+    /// (irsde_table) or with a time that is not an integer table step ≥ 1 at an evaluation
     template <class Family, class Real>
     void validate_grid(const Family& family, std::span<const Real> grid) const {
         if (mode == step_mode::published_fixed) detail::validate_fixed_step_grid(family, grid, "posterior_sampling");
     }
-    /// @brief The update coefficients. @param family the family @param g the step geometry @return the update
+    /// @brief The update coefficients of one step.
+    /// @tparam Family coefficient family (the published mode reads its θ, θ̄ tables, dt and λ_s)
+    /// @tparam Real scalar type
+    /// @param family the family
+    /// @param g the step geometry
+    /// @return x_t as a combination of x_s, μ, x̂₀(x_s, s) and z
+    /// @pre in published_fixed mode the family is a DiscreteTableFamily and g.s an integer table step ≥ 1
+    /// (validate_grid checks both)
     template <class Family, class Real>
     [[nodiscard]] step_coefficients<Real> coefficients(const Family& family, const step_geometry<Real>& g) const {
         Real keep, toward_data, variance;  // mean_y = keep·y + toward_data·(x̂₀ − μ)

@@ -29,6 +29,23 @@ struct step_geometry {
     Real r1;                  ///< h_{i−2}/h (order 3)
 };
 
+/// @var step_geometry::s
+/// @brief s = t_{i−1}, the start (noisier) time of the step.
+/// @var step_geometry::t
+/// @brief t = t_i, the end (cleaner) time of the step; t < s.
+/// @var step_geometry::alpha_s
+/// @brief α(s).
+/// @var step_geometry::alpha_t
+/// @brief α(t).
+/// @var step_geometry::sigma_s
+/// @brief σ(s).
+/// @var step_geometry::sigma_t
+/// @brief σ(t).
+/// @var step_geometry::lambda_s
+/// @brief λ(s), the half log-SNR at the start (not the stationary standard deviation λ_s of an IR-SDE).
+/// @var step_geometry::lambda_t
+/// @brief λ(t), the half log-SNR at the end.
+
 /// @brief An update x_t = x·x_s + mu·μ + Σ_k q[k]·q_k + z·z as coefficients, where q₀ is the newest
 /// converted model output (at s), q₁, q₂ older ones and z a standard normal vector.
 /// @tparam Real scalar type of the coefficients
@@ -99,6 +116,8 @@ enum class step_mode {
 };
 
 /// @brief A family built from discrete IR-SDE tables (what the published fixed-step baselines need).
+/// @tparam F the family type: it provides `theta_table()`, `theta_bar_table()`, `dt()`, `steps()` and
+/// `stationary_std()` (irsde_table does)
 template <class F>
 concept DiscreteTableFamily = requires(const F& f) {
     { f.theta_table() };
