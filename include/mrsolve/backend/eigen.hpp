@@ -23,11 +23,13 @@ template <class S>
 concept EigenDenseState = std::derived_from<S, Eigen::PlainObjectBase<S>> &&
                           std::floating_point<typename S::Scalar>;
 
-/// @brief Backend for Eigen dense objects: the fused host loop over their contiguous storage (inner
-/// strides are 1 for plain objects), so a step is one pass whatever the storage order.
-/// @tparam S the Eigen type
-template <EigenDenseState S>
-struct backend_traits<S> {
+/// @brief Backend implementation for Eigen dense objects: the fused host loop over their contiguous
+/// storage (inner strides are 1 for plain objects), so a step is one pass whatever the storage order.
+/// @tparam S the Eigen type (an EigenDenseState)
+template <class S>
+struct eigen_backend {
+    static_assert(EigenDenseState<S>, "eigen_backend: S must be a plain Eigen object of float or double");
+
     /// @brief The element scalar.
     using value_type = typename S::Scalar;
 
@@ -65,5 +67,28 @@ struct backend_traits<S> {
     /// @brief Direct host access (read-only). @param s state @return a span over its storage
     [[nodiscard]] static std::span<const value_type> host_span(const S& s) noexcept { return {s.data(), size(s)}; }
 };
+
+/// @brief Backend of Eigen objects that are not states (integer or complex elements): empty.
+struct eigen_not_a_state {};
+
+/// @brief Backend for Eigen::Matrix of float or double (any shape and storage order).
+///
+/// Selected by the type pattern rather than a constrained partial specialization: GCC 12.2 was seen to
+/// select the primary backend_traits for Eigen::ArrayXXd in a large translation unit although the
+/// constraint held.
+/// @tparam Scalar element type @tparam R rows @tparam C columns @tparam O options
+/// @tparam MR max rows @tparam MC max columns
+template <class Scalar, int R, int C, int O, int MR, int MC>
+struct backend_traits<Eigen::Matrix<Scalar, R, C, O, MR, MC>>
+    : std::conditional_t<std::is_floating_point_v<Scalar>, eigen_backend<Eigen::Matrix<Scalar, R, C, O, MR, MC>>,
+                         eigen_not_a_state> {};
+
+/// @brief Backend for Eigen::Array of float or double (any shape and storage order).
+/// @tparam Scalar element type @tparam R rows @tparam C columns @tparam O options
+/// @tparam MR max rows @tparam MC max columns
+template <class Scalar, int R, int C, int O, int MR, int MC>
+struct backend_traits<Eigen::Array<Scalar, R, C, O, MR, MC>>
+    : std::conditional_t<std::is_floating_point_v<Scalar>, eigen_backend<Eigen::Array<Scalar, R, C, O, MR, MC>>,
+                         eigen_not_a_state> {};
 
 }  // namespace mrsolve
