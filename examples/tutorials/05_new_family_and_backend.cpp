@@ -32,6 +32,7 @@ static_assert(mrsolve::StationaryFamily<exponential_irsde>);
 struct image {
     std::size_t size = 0;
     std::unique_ptr<float[]> pixels;
+    image() = default;  // the sampler default-constructs its workspace, then sizes it with make_like
     explicit image(std::size_t n) : size(n), pixels(new float[n]()) {}
 };
 
