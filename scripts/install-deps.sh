@@ -10,7 +10,11 @@
 # Set MRSOLVE_SKIP_DEPS=1 to skip it entirely (e.g. when the dependencies come from elsewhere).
 set -euo pipefail
 
+# With arguments, it installs those packages instead (scripts/install-docs-deps.sh uses this).
 packages=(build-essential cmake g++ libeigen3-dev libxtensor-dev doctest-dev libbenchmark-dev)
+if [[ $# -gt 0 ]]; then
+    packages=("$@")
+fi
 
 if [[ "${MRSOLVE_SKIP_DEPS:-0}" == "1" ]]; then
     echo "install-deps: MRSOLVE_SKIP_DEPS=1, not checking ${packages[*]}"

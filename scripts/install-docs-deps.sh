@@ -7,45 +7,5 @@
 # Set MRSOLVE_SKIP_DEPS=1 to skip it entirely (e.g. when the tools come from elsewhere).
 set -euo pipefail
 
-packages=(doxygen gnuplot-nox)
 
-if [[ "${MRSOLVE_SKIP_DEPS:-0}" == "1" ]]; then
-    echo "install-docs-deps: MRSOLVE_SKIP_DEPS=1, not checking ${packages[*]}"
-    exit 0
-fi
-
-if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-docs-deps: no dpkg/apt-get here; install these (or their equivalents) yourself:" >&2
-    echo "  ${packages[*]}" >&2
-    echo "install-docs-deps: continuing; CMake and scripts/plots.sh report whatever is still missing" >&2
-    exit 0
-fi
-
-missing=()
-for package in "${packages[@]}"; do
-    # `dpkg -s` also succeeds for removed packages whose config files remain, so read the status.
-    status="$(dpkg-query --show --showformat='${Status}' "$package" 2>/dev/null || true)"
-    if [[ "$status" != "install ok installed" ]]; then
-        missing+=("$package")
-    fi
-done
-
-if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "install-docs-deps: all present (${packages[*]})"
-    exit 0
-fi
-
-as_root=()
-if [[ "$(id -u)" -ne 0 ]]; then
-    if command -v sudo >/dev/null 2>&1; then
-        as_root=(sudo)
-    else
-        echo "install-docs-deps: missing ${missing[*]}, and not root and no sudo to install them" >&2
-        exit 1
-    fi
-fi
-
-echo "install-docs-deps: installing ${missing[*]}"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends "${missing[@]}"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/install-deps.sh" doxygen gnuplot-nox
