@@ -23,7 +23,13 @@ namespace mrsolve {
 template <class S>
 concept EigenLike = requires { S::RowsAtCompileTime; };
 
-/// @brief A container with contiguous float/double storage (`std::data`, `std::size`) that can be
+/// @brief N-dimensional arrays (they have `shape()`: xt::xtensor, xt::xarray, …). Like Eigen objects they
+/// must keep their shape, and `S(n)` need not make n elements (xt::xarray<double>(6.0) is one element), so
+/// they never use this backend.
+template <class S>
+concept ShapedArray = requires(const S& s) { s.shape(); };
+
+/// @brief A container with contiguous, mutable float/double storage (`std::data`, `std::size`) that can be
 /// constructed with a size (std::vector<float>, std::vector<double>, …).
 template <class S>
 concept ContiguousContainer = requires(S& s, const S& cs) {
@@ -31,7 +37,8 @@ concept ContiguousContainer = requires(S& s, const S& cs) {
     { std::size(cs) } -> std::convertible_to<std::size_t>;
     requires std::is_pointer_v<decltype(std::data(s))>;
     requires std::floating_point<std::remove_pointer_t<decltype(std::data(s))>>;
-} && std::constructible_from<S, std::size_t> && !EigenLike<S>;
+    requires !std::is_const_v<std::remove_pointer_t<decltype(std::data(s))>>;
+} && std::constructible_from<S, std::size_t> && !EigenLike<S> && !ShapedArray<S>;
 
 namespace detail {
 
