@@ -13,6 +13,7 @@ namespace mrsolve::detail {
 /// entries. Beyond the ends the outermost segment is extended (the published IR-SDE code does the same).
 template <class Real>
 [[nodiscard]] Real interpolate_increasing(std::span<const Real> xs, std::span<const Real> ys, Real x) noexcept {
+    if (!(x == x)) return x;  // NaN in, NaN out (every comparison below is false for NaN: no valid segment)
     const std::size_t n = xs.size();
     std::size_t segment;
     if (x <= xs[0]) {
@@ -20,8 +21,9 @@ template <class Real>
     } else if (x >= xs[n - 1]) {
         segment = n - 2;
     } else {
-        // First entry greater than x, minus one.
-        segment = static_cast<std::size_t>(std::upper_bound(xs.begin(), xs.end(), x) - xs.begin()) - 1;
+        // First entry greater than x, minus one; clamped, since a table holding NaN is not sorted and the
+        // search may then return the end.
+        segment = std::min(static_cast<std::size_t>(std::upper_bound(xs.begin(), xs.end(), x) - xs.begin()) - 1, n - 2);
     }
     const Real x0 = xs[segment], x1 = xs[segment + 1];
     const Real w = (x - x0) / (x1 - x0);
@@ -31,6 +33,7 @@ template <class Real>
 /// Linear interpolation of the table (xs, ys) at x where xs is strictly decreasing; extrapolating.
 template <class Real>
 [[nodiscard]] Real interpolate_decreasing(std::span<const Real> xs, std::span<const Real> ys, Real x) noexcept {
+    if (!(x == x)) return x;  // NaN in, NaN out (every comparison below is false for NaN: no valid segment)
     const std::size_t n = xs.size();
     std::size_t segment;
     if (x >= xs[0]) {
@@ -38,9 +41,11 @@ template <class Real>
     } else if (x <= xs[n - 1]) {
         segment = n - 2;
     } else {
-        segment = static_cast<std::size_t>(
-                      std::upper_bound(xs.begin(), xs.end(), x, [](Real a, Real b) { return a > b; }) - xs.begin()) -
-                  1;
+        segment = std::min(static_cast<std::size_t>(std::upper_bound(xs.begin(), xs.end(), x,
+                                                                     [](Real a, Real b) { return a > b; }) -
+                                                    xs.begin()) -
+                               1,
+                           n - 2);  // clamped as above
     }
     const Real x0 = xs[segment], x1 = xs[segment + 1];
     const Real w = (x - x0) / (x1 - x0);

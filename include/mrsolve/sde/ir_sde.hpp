@@ -29,7 +29,8 @@ public:
     /// @brief Builds the family.
     /// @param parameters θ shape, T, max_sigma (λ_s = max_sigma/255 if ≥ 1) and eps = α(T)
     /// @param t_min where sampling ends (data side); a negative value selects the default T/1000
-    /// @throws mrsolve::invalid_argument if T < 1, max_sigma ≤ 0, eps ∉ (0, 1) or t_min ∉ (0, T)
+    /// @throws mrsolve::invalid_argument if T < 1, max_sigma ≤ 0, eps ∉ (0, 1) or t_min ∉ (0, T), or if the
+    ///         coefficients leave the range of Real at t_min or T (extreme eps, max_sigma or t_min)
     explicit ir_sde(const irsde_parameters& parameters = {}, Real t_min = -1) : parameters_(parameters) {
         detail::validate(parameters);
         T_ = static_cast<Real>(parameters.steps);
@@ -41,6 +42,7 @@ public:
         u0_ = s / (1 + s) * std::numbers::pi_v<Real> / 2;
         a_ = std::numbers::pi_v<Real> / (2 * T_ * (1 + s));
         kappa_ = -std::log(static_cast<Real>(parameters.eps)) / theta_integral(T_);
+        check_range();
     }
 
     /// @brief θ(t) before the scaling κ. @param t time @return θ(t)
@@ -118,6 +120,26 @@ public:
 private:
     static constexpr Real theta0 = Real(0.1);
     static constexpr Real theta1 = Real(20);
+
+    // As irsde_table::check_tables: parameters inside the documented ranges can still leave Real's range
+    // at the extremes (α(T) = eps denormal, σ/α overflowing, σ(t_min) underflowing); reject them here.
+    // α, σ/α and λ are monotone, so the two ends of [t_min, T] decide.
+    void check_range() const {
+        const auto fail = [&](const char* what, Real t, Real value) {
+            detail::throw_invalid("ir_sde with T = ", parameters_.steps, ", max_sigma = ", parameters_.max_sigma,
+                                  ", eps = ", parameters_.eps, ", t_min = ", t_min_,
+                                  " leaves the range of the scalar type: ", what, "(", t, ") = ", value);
+        };
+        if (!(kappa_ > 0 && std::isfinite(kappa_))) fail("kappa", T_, kappa_);
+        for (const Real t : {t_min_, T_}) {
+            if (!(alpha(t) > 0 && alpha(t) <= 1)) fail("alpha", t, alpha(t));
+            if (!(sigma(t) > 0 && std::isfinite(sigma(t)))) fail("sigma", t, sigma(t));
+            if (!std::isfinite(sigma(t) / alpha(t))) fail("sigma/alpha", t, sigma(t) / alpha(t));
+            if (!std::isfinite(lambda(t))) fail("lambda", t, lambda(t));
+            if (!(std::isfinite(drift_rate(t)) && std::isfinite(diffusion_sq(t)))) fail("g^2", t, diffusion_sq(t));
+        }
+        if (!(lambda(t_min_) > lambda(T_))) fail("lambda (not decreasing: lambda(T) >= lambda(t_min))", t_min_, lambda(t_min_));
+    }
 
     Real inverse_theta_integral(Real target) const noexcept {
         if (!(target > 0)) return target == 0 ? Real(0) : std::numeric_limits<Real>::quiet_NaN();

@@ -2,6 +2,7 @@
 /// @file irsde_table.hpp
 /// @brief The discrete IR-SDE coefficient tables that trained IR-SDE / DA-CLIP models use (DESIGN.md §6).
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <numbers>
@@ -77,7 +78,9 @@ public:
 
     /// @brief Builds the tables.
     /// @param parameters θ shape, T, max_sigma and eps
-    /// @throws mrsolve::invalid_argument if T < 1, max_sigma ≤ 0 or eps ∉ (0, 1)
+    /// @throws mrsolve::invalid_argument if T < 1, max_sigma ≤ 0 or eps ∉ (0, 1), or if the tables leave
+    ///         the range of Real (α underflowing to 0, σ/α overflowing, σ₀ underflowing: extreme eps or
+    ///         max_sigma), or λ is not strictly decreasing in Real (eps so close to 1 that α rounds to 1)
     explicit irsde_table(const irsde_parameters& parameters = {}) : parameters_(parameters) {
         detail::validate(parameters);
         const int T = parameters.steps;
@@ -120,6 +123,7 @@ public:
         }
         times_.resize(theta_.size());
         for (std::size_t j = 0; j < times_.size(); ++j) times_[j] = static_cast<Real>(j);
+        check_tables();
     }
 
     /// @brief α(t) = exp(−θ̄(t) dt), linearly interpolated. @param t table time @return α(t)
@@ -169,6 +173,30 @@ public:
 
 private:
     std::span<const Real> table_times() const noexcept { return times_; }
+
+    // Parameters inside the documented ranges can still leave Real's range at the extremes (an eps near
+    // the smallest denormal makes α_T underflow and σ/α overflow; a huge max_sigma with a tiny eps
+    // overflows σ/α; a denormal max_sigma makes σ₀ underflow to 0): such tables would turn into NaN
+    // schedules or NaN states far from the cause, so they are rejected here, naming the parameters.
+    void check_tables() const {
+        const auto fail = [&](const char* what, std::size_t j, Real value) {
+            detail::throw_invalid("IR-SDE tables with T = ", parameters_.steps, ", max_sigma = ", parameters_.max_sigma,
+                                  ", eps = ", parameters_.eps, " leave the range of the scalar type: ", what, "_", j,
+                                  " = ", value);
+        };
+        // The entries, and the interpolated values at the nodes (what a sampler sees: y₀ + w (y₁ − y₀) at
+        // w = 1 loses y₁ when the neighbours differ by hundreds of orders of magnitude).
+        for (std::size_t j = 0; j < alpha_.size(); ++j) {
+            const Real t = static_cast<Real>(j);
+            if (!(alpha_[j] > 0 && alpha_[j] <= 1 && alpha(t) > 0)) fail("alpha", j, std::min(alpha_[j], alpha(t)));
+            if (!(sigma_[j] > 0 && std::isfinite(sigma_[j]) && sigma(t) > 0)) fail("sigma", j, std::min(sigma_[j], sigma(t)));
+            if (!std::isfinite(sigma_over_alpha_[j])) fail("sigma/alpha", j, sigma_over_alpha_[j]);
+            if (!std::isfinite(sigma(t) / alpha(t))) fail("sigma/alpha (interpolated)", j, sigma(t) / alpha(t));
+            if (!(std::isfinite(lambda_[j]) && std::isfinite(lambda(t)))) fail("lambda", j, lambda_[j]);
+            if (j > 0 && !(lambda_[j] < lambda_[j - 1])) fail("lambda (not strictly decreasing)", j, lambda_[j]);
+            if (!std::isfinite(diffusion_sq(t))) fail("g^2 (Euler baselines)", j, diffusion_sq(t));
+        }
+    }
 
     irsde_parameters parameters_;
     Real lambda_s_{};
