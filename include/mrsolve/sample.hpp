@@ -7,6 +7,7 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <span>
@@ -150,7 +151,12 @@ public:
                 detail::throw_invalid(method_.name(), ": denoise_last is offered by single-evaluation solvers only");
         }
         if (options_.thresholding) validate_thresholding(*options_.thresholding);
-        const int capacity = std::max(method_.order, 1);
+        // History slots. A step of order K reads q₁ … q_{K−1} and writes q₀; afterwards only q₀ …
+        // q_{order−2} are needed, so order − 1 slots suffice and a full-order step writes q₀ over the
+        // q_{K−1} it reads, element by element (linear_map allows an output to be an input): the new
+        // entry costs no extra write-allocate traffic. With thresholding q₀ is written in a pass of its
+        // own before the update reads the history, so it needs a slot of its own: order slots.
+        const int capacity = options_.thresholding ? std::max(method_.order, 1) : std::max(method_.order - 1, 1);
         slots_.reserve(static_cast<std::size_t>(capacity));
         for (int k = 0; k < capacity; ++k) slots_.push_back(backend_traits<S>::make_like(like));
         raw_ = backend_traits<S>::make_like(like);
@@ -186,7 +192,11 @@ public:
     /// @param model the network, called as model(x, μ, t, out)
     /// @param x in: the start state; out: the result
     /// @param mu the condition μ
-    /// @param noise the normal source (used by stochastic solvers only)
+    /// @param noise the normal source (used by stochastic solvers only). With counter_noise on a backend
+    ///        that offers linear_map_normal (the contiguous host backend), each step generates its
+    ///        normals inside its single pass (no noise vector is stored); the values are bitwise those
+    ///        of counter_noise::fill followed by the buffered update. Other sources fill a workspace
+    ///        vector first.
     /// @param observer called after every step with a step_info
     /// @return NFE and steps
     /// @throws mrsolve::invalid_argument for a bad grid, size mismatches, non-finite inputs, or an NFE too
@@ -355,9 +365,37 @@ private:
         return traits::template linear_map<1, NIn>(std::array<S*, 1>{&out}, m, in);
     }
 
+    // Whether a stochastic step takes its normals inside the fused pass (counter_noise on a backend with
+    // linear_map_normal) rather than from z_, filled by the noise source first.
+    template <class Noise>
+    static constexpr bool fuses_noise =
+        Method::stochastic && FusedNormalState<S> && std::is_same_v<std::remove_cvref_t<Noise>, counter_noise>;
+
+    // Where the standard normals of a stochastic step come from: z_ (buffered), or, when Fused, the
+    // generator keyed by the step (generated inside the pass, bitwise the same values).
+    struct normal_input {
+        const philox_normal* generator = nullptr;
+        std::uint64_t step = 0;
+    };
+
+    // out = rows · inputs, where the last input is the normal vector of the step when Noisy.
+    template <bool Noisy, bool Fused, std::size_t NOut, std::size_t NIn>
+    bool step_map(const std::array<S*, NOut>& out, const std::array<std::array<T, NIn>, NOut>& m,
+                  const std::array<const S*, NIn>& in, const normal_input& normals) {
+        if constexpr (Noisy && Fused) {
+            std::array<const S*, NIn - 1> states{};
+            for (std::size_t k = 0; k + 1 < NIn; ++k) states[k] = in[k];
+            return traits::template linear_map_normal<NOut, NIn>(out, m, states, *normals.generator, normals.step);
+        } else {
+            (void)normals;
+            return traits::template linear_map<NOut, NIn>(out, m, in);
+        }
+    }
+
     // One multistep update using K model outputs (q₀ new, q₁ … q_{K−1} from the history).
-    template <int K, bool Noisy>
-    bool update(S& q_new, S& x, const S& mu, const affine_map<Real>& conv, const step_coefficients<Real>& c) {
+    template <int K, bool Noisy, bool Fused = false>
+    bool update(S& q_new, S& x, const S& mu, const affine_map<Real>& conv, const step_coefficients<Real>& c,
+                const normal_input& normals = {}) {
         constexpr std::size_t history_inputs = K - 1;
         const S* q1 = K >= 2 ? &slots_[ring_[0]] : nullptr;
         const S* q2 = K >= 3 ? &slots_[ring_[1]] : nullptr;
@@ -380,7 +418,9 @@ private:
             m[1][2] = static_cast<T>(c.q[0] * conv.out_coef);
             for (std::size_t k = 1; k < static_cast<std::size_t>(K); ++k) m[1][2 + k] = static_cast<T>(c.q[k]);
             if constexpr (Noisy) m[1][n_in - 1] = static_cast<T>(c.z);
-            return traits::template linear_map<2, n_in>(std::array<S*, 2>{&q_new, &x}, m, in);
+            // q₀ is written even when no later step reads it (first-order methods): a q₀ that overflows
+            // must be reported at this step, and the finiteness test is part of the store's pass.
+            return step_map<Noisy, Fused, 2, n_in>({&q_new, &x}, m, in, normals);
         } else {
             // Thresholding is non-linear: convert, threshold, then update (two passes).
             const bool converted = linear_map_1<3>(q_new, {conv.x_coef, conv.mu_coef, conv.out_coef}, {&x, &mu, &raw_});
@@ -388,17 +428,17 @@ private:
             threshold(q_new);
             constexpr std::size_t n_in = 3 + history_inputs + (Noisy ? 1 : 0);
             std::array<const S*, n_in> in{};
-            std::array<Real, n_in> w{};
+            std::array<std::array<T, n_in>, 1> w{};
             in[0] = &x;
             in[1] = &mu;
             in[2] = &q_new;
-            w[0] = c.x;
-            w[1] = c.mu;
-            w[2] = c.q[0];
-            if constexpr (K >= 2) { in[3] = q1; w[3] = c.q[1]; }
-            if constexpr (K >= 3) { in[4] = q2; w[4] = c.q[2]; }
-            if constexpr (Noisy) { in[n_in - 1] = &z_; w[n_in - 1] = c.z; }
-            return linear_map_1<n_in>(x, w, in);
+            w[0][0] = static_cast<T>(c.x);
+            w[0][1] = static_cast<T>(c.mu);
+            w[0][2] = static_cast<T>(c.q[0]);
+            if constexpr (K >= 2) { in[3] = q1; w[0][3] = static_cast<T>(c.q[1]); }
+            if constexpr (K >= 3) { in[4] = q2; w[0][4] = static_cast<T>(c.q[2]); }
+            if constexpr (Noisy) { in[n_in - 1] = &z_; w[0][n_in - 1] = static_cast<T>(c.z); }
+            return step_map<Noisy, Fused, 1, n_in>({&x}, w, in, normals);
         }
     }
 
@@ -464,16 +504,24 @@ private:
             g.r1 = g.order >= 3 ? (ring_lambda_[0] - ring_lambda_[1]) / g.h : Real(0);
             const step_coefficients<Real> c = method_.coefficients(*family_, g);
             const auto conv = conversion<Real>(options_.fit, P::integrated, g.alpha_s, g.sigma_s, lambda_stationary_);
-            if constexpr (Method::stochastic) noise.fill(z_, i);
+            constexpr bool fused = fuses_noise<Noise>;
+            normal_input normals{};
+            if constexpr (fused) {
+                normals = {&noise.generator(), static_cast<std::uint64_t>(i)};
+            } else if constexpr (Method::stochastic) {
+                noise.fill(z_, i);
+            }
             S& slot = next_slot();
             bool ok = false;
             switch (g.order) {
-                case 1: ok = update<1, Method::stochastic>(slot, x, mu, conv, c); break;
+                case 1: ok = update<1, Method::stochastic, fused>(slot, x, mu, conv, c, normals); break;
                 case 2:
-                    if constexpr (Method::max_order >= 2) ok = update<2, Method::stochastic>(slot, x, mu, conv, c);
+                    if constexpr (Method::max_order >= 2)
+                        ok = update<2, Method::stochastic, fused>(slot, x, mu, conv, c, normals);
                     break;
                 case 3:
-                    if constexpr (Method::max_order >= 3) ok = update<3, Method::stochastic>(slot, x, mu, conv, c);
+                    if constexpr (Method::max_order >= 3)
+                        ok = update<3, Method::stochastic, fused>(slot, x, mu, conv, c, normals);
                     break;
                 default: break;
             }

@@ -2,6 +2,14 @@
 /// @file contiguous.hpp
 /// @brief The default backend: any resizable contiguous container of float or double in host memory
 /// (std::vector<float>, std::vector<double>, …). Also the host loops other host backends reuse.
+///
+/// **OpenMP.** When the translation unit is compiled with OpenMP (`-fopenmp`: `_OPENMP` defined), the
+/// host loops of states with at least detail::openmp_min_elements elements (default 32768; define
+/// MRSOLVE_OPENMP_MIN_ELEMENTS to change it, MRSOLVE_NO_OPENMP to switch it off) are shared among the
+/// threads of an OpenMP parallel region (omp_set_num_threads / OMP_NUM_THREADS). Each element is
+/// computed by the same code whatever thread runs it, so results are bitwise identical for any thread
+/// count. Inside an enclosing parallel region (one sampler per thread) the default OpenMP settings run
+/// the inner region on one thread.
 
 #include <algorithm>
 #include <array>
@@ -23,13 +31,7 @@ namespace mrsolve {
 template <class S>
 concept EigenLike = requires { S::RowsAtCompileTime; };
 
-/// @brief N-dimensional arrays (they have `shape()`: xt::xtensor, xt::xarray, …). Like Eigen objects they
-/// must keep their shape, and `S(n)` need not make n elements (xt::xarray<double>(6.0) is one element), so
-/// they never use this backend.
-template <class S>
-concept ShapedArray = requires(const S& s) { s.shape(); };
-
-/// @brief A container with contiguous, mutable float/double storage (`std::data`, `std::size`) that can be
+/// @brief A container with contiguous float/double storage (`std::data`, `std::size`) that can be
 /// constructed with a size (std::vector<float>, std::vector<double>, …).
 template <class S>
 concept ContiguousContainer = requires(S& s, const S& cs) {
@@ -37,15 +39,63 @@ concept ContiguousContainer = requires(S& s, const S& cs) {
     { std::size(cs) } -> std::convertible_to<std::size_t>;
     requires std::is_pointer_v<decltype(std::data(s))>;
     requires std::floating_point<std::remove_pointer_t<decltype(std::data(s))>>;
-    requires !std::is_const_v<std::remove_pointer_t<decltype(std::data(s))>>;
-} && std::constructible_from<S, std::size_t> && !EigenLike<S> && !ShapedArray<S>;
+} && std::constructible_from<S, std::size_t> && !EigenLike<S>;
 
 namespace detail {
 
-/// outᵢ[e] = Σ_k cᵢₖ inₖ[e] for e < n, one pass; returns whether every output is finite.
+/// @brief The smallest state (in elements) whose host loops are shared among OpenMP threads, when the
+/// translation unit is compiled with OpenMP (`_OPENMP`) and MRSOLVE_NO_OPENMP is not defined. Smaller
+/// states run on the calling thread: a parallel region costs microseconds. Define
+/// MRSOLVE_OPENMP_MIN_ELEMENTS before including mrsolve to change it.
+#ifdef MRSOLVE_OPENMP_MIN_ELEMENTS
+inline constexpr std::size_t openmp_min_elements = MRSOLVE_OPENMP_MIN_ELEMENTS;
+#else
+inline constexpr std::size_t openmp_min_elements = std::size_t{1} << 15;
+#endif
+
+/// @brief Whether mrsolve's host loops use OpenMP in this translation unit.
+#if defined(_OPENMP) && !defined(MRSOLVE_NO_OPENMP)
+inline constexpr bool host_openmp = true;
+#else
+inline constexpr bool host_openmp = false;
+#endif
+
+/// @brief Elements per work item when a host loop is shared among threads (a multiple of every normal
+/// group size, so each item starts on a Philox group boundary).
+inline constexpr std::size_t host_chunk = std::size_t{1} << 13;
+
+/// @brief Runs body(begin, end) over [0, n) and ORs the results: in one call on the calling thread, or,
+/// with OpenMP and n ≥ openmp_min_elements, in chunks of host_chunk elements shared among the threads.
+/// Every element is computed by the same code whichever chunk and thread it falls in, so the results
+/// are bitwise the same for any thread count; the OR of the flags is exact.
+/// @tparam Body callable as unsigned(std::size_t begin, std::size_t end)
+/// @param n the number of elements @param body the loop body over a range
+/// @return the OR of body's results
+template <class Body>
+unsigned for_host_chunks(std::size_t n, Body&& body) noexcept {
+    if constexpr (host_openmp) {
+        if (n >= openmp_min_elements) {
+            const auto chunks = static_cast<std::ptrdiff_t>((n + host_chunk - 1) / host_chunk);
+            unsigned flags = 0;
+#if defined(_OPENMP) && !defined(MRSOLVE_NO_OPENMP)
+#pragma omp parallel for schedule(static) reduction(| : flags)
+#endif
+            for (std::ptrdiff_t c = 0; c < chunks; ++c) {
+                const std::size_t begin = static_cast<std::size_t>(c) * host_chunk;
+                const std::size_t end = n - begin < host_chunk ? n : begin + host_chunk;
+                flags |= body(begin, end);
+            }
+            return flags;
+        }
+    }
+    return body(std::size_t{0}, n);
+}
+
+/// @brief outᵢ[e] = Σ_k cᵢₖ inₖ[e] for e < n on the calling thread, one pass; returns the OR of
+/// (output − output ≠ 0) over all outputs, nonzero exactly when an output is NaN or ±∞.
 template <std::size_t NOut, std::size_t NIn, std::floating_point T>
-bool linear_map_host(std::size_t n, const std::array<T*, NOut>& out, const std::array<std::array<T, NIn>, NOut>& c,
-                     const std::array<const T*, NIn>& in) noexcept {
+unsigned linear_map_kernel(std::size_t n, const std::array<T*, NOut>& out, const std::array<std::array<T, NIn>, NOut>& c,
+                           const std::array<const T*, NIn>& in) noexcept {
     // Outputs may alias inputs at the same index only; there is no dependence between iterations,
     // which the pragma tells the vectoriser. The finiteness test is an integer OR-reduction of
     // (v − v ≠ 0), true exactly for NaN and ±∞, so the loop stays vectorisable.
@@ -72,6 +122,80 @@ bool linear_map_host(std::size_t n, const std::array<T*, NOut>& out, const std::
 #if defined(__clang__)
 #pragma clang diagnostic pop
 #endif
+    return bad;
+}
+
+/// @brief Offsets every pointer of an array by `begin` elements.
+template <class P, std::size_t N>
+[[nodiscard]] std::array<P, N> offset_pointers(const std::array<P, N>& p, std::size_t begin) noexcept {
+    std::array<P, N> q{};
+    for (std::size_t k = 0; k < N; ++k) q[k] = p[k] + begin;
+    return q;
+}
+
+/// outᵢ[e] = Σ_k cᵢₖ inₖ[e] for e < n, one pass (OpenMP across elements for large n, see
+/// for_host_chunks); returns whether every output is finite.
+template <std::size_t NOut, std::size_t NIn, std::floating_point T>
+bool linear_map_host(std::size_t n, const std::array<T*, NOut>& out, const std::array<std::array<T, NIn>, NOut>& c,
+                     const std::array<const T*, NIn>& in) noexcept {
+    const unsigned bad = for_host_chunks(n, [&](std::size_t begin, std::size_t end) {
+        return linear_map_kernel<NOut, NIn>(end - begin, offset_pointers(out, begin), c, offset_pointers(in, begin));
+    });
+    return bad == 0;
+}
+
+/// @brief Elements of counter-based normals generated per block by linear_map_normal_host (a multiple
+/// of every normal group size; the block lives on the stack and stays in L1).
+inline constexpr std::size_t normal_block_elements = 512;
+
+/// The fused stochastic step: outᵢ[e] = Σ_{k < NIn−1} cᵢₖ inₖ[e] + cᵢ,NIn−1 · z[e] with
+/// z[e] = generator.normal<T>(step, e), for e < n. The normals are generated block by block into a
+/// buffer on the stack and consumed there, so z never travels through memory; each block is
+/// philox_normal::fill followed by linear_map_kernel with the buffer as the last input, so the results
+/// are bit for bit those of fill_normal into a state followed by linear_map with that state as the
+/// last input. Returns whether every output is finite.
+template <std::size_t NOut, std::size_t NIn, std::floating_point T>
+bool linear_map_normal_host(std::size_t n, const std::array<T*, NOut>& out,
+                            const std::array<std::array<T, NIn>, NOut>& c, const std::array<const T*, NIn - 1>& in,
+                            const philox_normal& generator, std::uint64_t step) noexcept {
+    static_assert(NIn >= 1, "the normals are the last input");
+    static_assert(host_chunk % normal_block_elements == 0);
+    const unsigned bad = for_host_chunks(n, [&](std::size_t begin, std::size_t end) {
+        alignas(64) T z[normal_block_elements];
+        unsigned flags = 0;
+        for (std::size_t b = begin; b < end; b += normal_block_elements) {
+            const std::size_t len = end - b < normal_block_elements ? end - b : normal_block_elements;
+            generator.fill(std::span<T>(z, len), step, b);
+            std::array<const T*, NIn> inputs{};
+            for (std::size_t k = 0; k + 1 < NIn; ++k) inputs[k] = in[k] + b;
+            inputs[NIn - 1] = z;
+            flags |= linear_map_kernel<NOut, NIn>(len, offset_pointers(out, b), c, inputs);
+        }
+        return flags;
+    });
+    return bad == 0;
+}
+
+/// out[e] = generator.normal<T>(step, e) for e < n (OpenMP across elements for large n).
+template <std::floating_point T>
+void fill_normal_host(T* out, std::size_t n, const philox_normal& generator, std::uint64_t step) noexcept {
+    for_host_chunks(n, [&](std::size_t begin, std::size_t end) {
+        generator.fill(std::span<T>(out + begin, end - begin), step, begin);
+        return 0u;
+    });
+}
+
+/// Whether every element of p[0 … n) is finite: a vectorisable OR-reduction of (v − v ≠ 0).
+template <std::floating_point T>
+[[nodiscard]] bool all_finite_host(const T* p, std::size_t n) noexcept {
+    const unsigned bad = for_host_chunks(n, [&](std::size_t begin, std::size_t end) {
+        unsigned flags = 0;
+        for (std::size_t e = begin; e < end; ++e) {
+            const T d = p[e] - p[e];
+            flags |= static_cast<unsigned>(d != T(0));
+        }
+        return flags;
+    });
     return bad == 0;
 }
 
@@ -109,15 +233,30 @@ struct backend_traits<S> {
     }
 
     /// @brief Whether every element is finite. @param s state @return true if no NaN or ±∞
-    [[nodiscard]] static bool all_finite(const S& s) noexcept {
-        const value_type* p = std::data(s);
-        return std::all_of(p, p + size(s), [](value_type v) { return std::isfinite(v); });
-    }
+    [[nodiscard]] static bool all_finite(const S& s) noexcept { return detail::all_finite_host(std::data(s), size(s)); }
 
     /// @brief Fills s with the counter-based normals of a step. @param s output @param generator the
     /// generator @param step the step index
     static void fill_normal(S& s, const philox_normal& generator, std::uint64_t step) noexcept {
-        generator.fill(std::span<value_type>(std::data(s), size(s)), step);
+        detail::fill_normal_host(std::data(s), size(s), generator, step);
+    }
+
+    /// @brief The fused stochastic step (see traits.hpp): linear_map whose last input is the
+    /// counter-based normal vector of the step, generated in blocks inside the pass.
+    /// @tparam NOut number of outputs @tparam NIn number of inputs, the normals included
+    /// @param out outputs @param coef coefficient matrix (last column: the normals)
+    /// @param in the NIn − 1 state inputs @param generator the normal generator @param step the step index
+    /// @return false if any output element is NaN or ±∞
+    template <std::size_t NOut, std::size_t NIn>
+    static bool linear_map_normal(const std::array<S*, NOut>& out,
+                                  const std::array<std::array<value_type, NIn>, NOut>& coef,
+                                  const std::array<const S*, NIn - 1>& in, const philox_normal& generator,
+                                  std::uint64_t step) noexcept {
+        std::array<value_type*, NOut> o{};
+        std::array<const value_type*, NIn - 1> i{};
+        for (std::size_t k = 0; k < NOut; ++k) o[k] = std::data(*out[k]);
+        for (std::size_t k = 0; k + 1 < NIn; ++k) i[k] = std::data(*in[k]);
+        return detail::linear_map_normal_host<NOut, NIn>(size(*out[0]), o, coef, i, generator, step);
     }
 
     /// @brief Direct host access. @param s state @return a span over its elements

@@ -17,7 +17,15 @@
 ///
 /// Optional: `static void fill_normal(State&, const philox_normal&, std::uint64_t step)` (the
 /// counter-based normals of a step, computed where the state lives; enables counter_noise), and
-/// `static std::span<value_type> host_span(State&)` (host access: enables dynamic thresholding).
+/// `static std::span<value_type> host_span(State&)` (host access: enables dynamic thresholding), and
+/// the fused stochastic step
+/// `template <std::size_t NOut, std::size_t NIn> static bool linear_map_normal(const std::array<State*, NOut>&,
+///    const std::array<std::array<value_type, NIn>, NOut>&, const std::array<const State*, NIn − 1>&,
+///    const philox_normal&, std::uint64_t step)`: linear_map whose last input (coefficient column NIn − 1)
+///    is the vector z[e] = generator.normal<value_type>(step, e), generated inside the pass and never
+///    stored. Its results must be bitwise those of fill_normal into a state followed by linear_map with
+///    that state as the last input. With it, a stochastic step driven by counter_noise is one pass
+///    (one kernel) instead of two and moves no noise vector through memory.
 
 #include <array>
 #include <concepts>
@@ -56,6 +64,17 @@ using state_value_t = typename backend_traits<S>::value_type;
 template <class S>
 concept NormalFillable = State<S> && requires(S& s, const philox_normal& generator) {
     backend_traits<S>::fill_normal(s, generator, std::uint64_t{1});
+};
+
+/// @brief A state whose backend fuses the counter-based normals into the step's linear map
+/// (`linear_map_normal`, see the protocol above); samplers use it when the noise is counter_noise.
+template <class S>
+concept FusedNormalState = NormalFillable<S> && requires(S& s, const S& cs, const philox_normal& generator) {
+    {
+        backend_traits<S>::template linear_map_normal<1, 2>(
+            std::array<S*, 1>{&s}, std::array<std::array<typename backend_traits<S>::value_type, 2>, 1>{},
+            std::array<const S*, 1>{&cs}, generator, std::uint64_t{1})
+    } -> std::same_as<bool>;
 };
 
 /// @brief A state whose elements the host can read and write directly.

@@ -12,11 +12,11 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <numbers>
 #include <span>
 #include <type_traits>
 
 #include "../detail/host_device.hpp"
+#include "box_muller.hpp"
 #include "philox.hpp"
 
 namespace mrsolve {
@@ -31,7 +31,8 @@ namespace detail {
 /// @param bits 32 random bits
 /// @return the uniform in (0, 1)
 [[nodiscard]] MRSOLVE_HOST_DEVICE constexpr float uniform_open_float(std::uint32_t bits) noexcept {
-    return static_cast<float>(bits >> 9) * 0x1p-23f + 0x1p-24f;
+    // bits >> 9 < 2²³ converts exactly, through int32 (a conversion every SIMD instruction set has).
+    return static_cast<float>(static_cast<std::int32_t>(bits >> 9)) * 0x1p-23f + 0x1p-24f;
 }
 
 /// @brief Maps 64 random bits, given as two 32-bit words, to a double in the open interval (0, 1).
@@ -46,7 +47,9 @@ namespace detail {
 [[nodiscard]] MRSOLVE_HOST_DEVICE constexpr double uniform_open_double(std::uint32_t lo,
                                                                       std::uint32_t hi) noexcept {
     const std::uint64_t w = (std::uint64_t{hi} << 32) | lo;
-    return static_cast<double>(w >> 12) * 0x1p-52 + 0x1p-53;
+    // k·2⁻⁵² without a 64-bit integer conversion (which SSE2 and AVX2 lack): the bits of 1.0 with
+    // mantissa k are exactly 1 + k·2⁻⁵², and subtracting 1 is exact; adding 2⁻⁵³ is exact as well.
+    return (from_bits<double>(bits_of(1.0) | (w >> 12)) - 1.0) + 0x1p-53;
 }
 
 /// @brief The two independent standard normals produced by one Box–Muller transform.
@@ -59,19 +62,20 @@ struct box_muller_pair {
 
 /// @brief The Box–Muller transform: R = √(−2 ln u_radius), θ = 2π·u_angle, returns (R cos θ, R sin θ).
 ///
-/// Evaluated in T: 2π is rounded to T, θ = (2π)·u_angle is rounded once, and no expression has the
-/// form a·b + c, so floating-point contraction cannot change the result.
+/// Evaluated in T with mrsolve's own branch-free −2 ln u and (cos 2πu, sin 2πu) (noise/box_muller.hpp:
+/// detail::neg2_log, detail::sincos_turns), not the math library's, so that a loop of transforms
+/// vectorises and gives the same bits as a single call. The angle is never formed: the reduction to
+/// an eighth of a turn is exact in u.
 /// @tparam T float or double
-/// @param u_radius a uniform in (0, 1]; with the open-interval helpers above R ≤ 5.77 (float) or
-///        R ≤ 8.58 (double), always finite
+/// @param u_radius a uniform in (0, 1] (normal floating-point numbers only); with the open-interval
+///        helpers above R ≤ 5.77 (float) or R ≤ 8.58 (double), always finite
 /// @param u_angle a uniform in [0, 1)
 /// @return the pair of standard normals
 template <std::floating_point T>
 [[nodiscard]] MRSOLVE_HOST_DEVICE inline box_muller_pair<T> box_muller(T u_radius, T u_angle) noexcept {
-    constexpr T two_pi = T{2} * std::numbers::pi_v<T>;
-    const T radius = std::sqrt(T{-2} * std::log(u_radius));
-    const T theta = two_pi * u_angle;
-    return {radius * std::cos(theta), radius * std::sin(theta)};
+    const T radius = std::sqrt(neg2_log(u_radius));
+    const cos_sin<T> angle = sincos_turns(u_angle);
+    return {radius * angle.cos, radius * angle.sin};
 }
 
 /// @brief The precision in which the normals for element type T are generated: float for float,
@@ -130,6 +134,78 @@ template <std::floating_point C>
             static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(step >> 32)};
 }
 
+/// @brief The largest number of element groups philox_normal_block handles in one call.
+inline constexpr std::size_t normal_block_groups = 64;
+
+/// @brief The normals of `groups` consecutive element groups, written contiguously to out
+/// (groups · normal_group_size<C> values): the bulk path of philox_normal::fill.
+///
+/// Two branch-free loops over the groups, which the compiler vectorises across groups: the Philox
+/// words into four word arrays (structure of arrays), then the uniforms and Box–Muller transforms.
+/// Every value is computed by the same expressions as philox_normal::normal, so the results are the
+/// same bits.
+/// @tparam C float or double
+/// @param out the destination (groups · normal_group_size<C> values)
+/// @param groups number of groups, at most normal_block_groups
+/// @param first_group the index of the first group (indices wrap like element indices)
+/// @param step the step index
+/// @param key the Philox key
+template <std::floating_point C>
+MRSOLVE_HOST_DEVICE inline void philox_normal_block(C* out, std::size_t groups, std::uint64_t first_group,
+                                                    std::uint64_t step, philox4x32_key key) noexcept {
+    constexpr std::uint64_t group_mask = ~std::uint64_t{0} / normal_group_size<C>;
+    std::uint32_t w0[normal_block_groups], w1[normal_block_groups], w2[normal_block_groups],
+        w3[normal_block_groups];
+    for (std::size_t b = 0; b < groups; ++b) {
+        const std::uint64_t group = (first_group + b) & group_mask;
+#if defined(__AVX512F__) && !defined(__CUDA_ARCH__)
+        // Same words, in the formulation GCC vectorises best with AVX-512 (about 3× faster there,
+        // slightly slower with SSE2/AVX2).
+        std::uint64_t x0 = group & 0xffffffffu, x1 = group >> 32, x2 = step & 0xffffffffu, x3 = step >> 32;
+        philox4x32_10_lanes64(x0, x1, x2, x3, key);
+        w0[b] = static_cast<std::uint32_t>(x0);
+        w1[b] = static_cast<std::uint32_t>(x1);
+        w2[b] = static_cast<std::uint32_t>(x2);
+        w3[b] = static_cast<std::uint32_t>(x3);
+#else
+        const philox4x32_counter r = philox4x32_10(philox_normal_counter(group, step), key);
+        w0[b] = r[0];
+        w1[b] = r[1];
+        w2[b] = r[2];
+        w3[b] = r[3];
+#endif
+    }
+    // −2 ln u and the angle's (cos, sin) for every pair: branch-free, vectorised.
+    constexpr std::size_t pairs_per_group = normal_group_size<C> / 2;
+    C w[normal_block_groups * pairs_per_group], c[normal_block_groups * pairs_per_group],
+        s[normal_block_groups * pairs_per_group];
+    for (std::size_t b = 0; b < groups; ++b) {
+        if constexpr (std::is_same_v<C, float>) {
+            w[2 * b] = neg2_log(uniform_open_float(w0[b]));
+            w[2 * b + 1] = neg2_log(uniform_open_float(w2[b]));
+            const cos_sin<float> a0 = sincos_turns(uniform_open_float(w1[b]));
+            const cos_sin<float> a1 = sincos_turns(uniform_open_float(w3[b]));
+            c[2 * b] = a0.cos;
+            s[2 * b] = a0.sin;
+            c[2 * b + 1] = a1.cos;
+            s[2 * b + 1] = a1.sin;
+        } else {
+            w[b] = neg2_log(uniform_open_double(w0[b], w1[b]));
+            const cos_sin<double> a = sincos_turns(uniform_open_double(w2[b], w3[b]));
+            c[b] = a.cos;
+            s[b] = a.sin;
+        }
+    }
+    // R = √w and the products, in a loop of its own: std::sqrt may set errno, which keeps a compiler
+    // from vectorising a loop that calls it unless -fno-math-errno is given; the loop above does not
+    // depend on that.
+    for (std::size_t p = 0; p < groups * pairs_per_group; ++p) {
+        const C radius = std::sqrt(w[p]);
+        out[2 * p] = radius * c[p];
+        out[2 * p + 1] = radius * s[p];
+    }
+}
+
 }  // namespace detail
 
 /// @brief A stateless generator of standard normal noise indexed by (step, element), keyed by a seed.
@@ -142,19 +218,30 @@ template <std::floating_point C>
 ///  - key = (seed mod 2³², ⌊seed / 2³²⌋);
 ///  - counter = (g mod 2³², ⌊g / 2³²⌋, step mod 2³², ⌊step / 2³²⌋);
 ///  - (r₀, r₁, r₂, r₃) = Philox4x32-10(counter, key);
-///  - with R(u) = √(−2 ln u) and θ(u) = (2π)·u, all evaluated in the element type:
+///  - with R(u) = √(ℓ(u)) and (C(u), S(u)) = sincos_turns(u), where ℓ = detail::neg2_log approximates
+///    −2 ln u and detail::sincos_turns approximates (cos 2πu, sin 2πu) (noise/box_muller.hpp: mrsolve's
+///    own branch-free polynomials, whose coefficients and operation order are part of this contract),
+///    √ is the correctly rounded square root, and everything is evaluated in the compute type:
 ///    - float: uₖ = ((rₖ >> 9) + ½)·2⁻²³ for k = 0 … 3, and elements G·g + j for j = 0, 1, 2, 3 are
-///      R(u₀) cos θ(u₁), R(u₀) sin θ(u₁), R(u₂) cos θ(u₃), R(u₂) sin θ(u₃);
+///      R(u₀)·C(u₁), R(u₀)·S(u₁), R(u₂)·C(u₃), R(u₂)·S(u₃);
 ///    - double: a = (((r₁·2³² + r₀) >> 12) + ½)·2⁻⁵², b = (((r₃·2³² + r₂) >> 12) + ½)·2⁻⁵², and
-///      elements G·g + j for j = 0, 1 are R(a) cos θ(b), R(a) sin θ(b);
+///      elements G·g + j for j = 0, 1 are R(a)·C(b), R(a)·S(b);
 ///    - long double: the double value, converted.
 ///
 /// The float and double streams of one seed are therefore different (but each is reproducible).
 /// Element indices are taken modulo 2⁶⁴. The Philox words and the uniforms are bit-identical on every
-/// platform; the normals additionally depend on the math library's log, sin and cos (sqrt is correctly
-/// rounded), so a CPU and a GPU build agree to a few ulp, and agree exactly where those functions do.
-/// Bit-identity between fill() and normal() within one build assumes the compiler does not replace
-/// log/sin/cos with vector approximations (as -ffast-math with libmvec may do).
+/// platform. The normals use no math-library function but √ (correctly rounded everywhere), so they
+/// are bit-identical across platforms and compilers that evaluate the same operations without
+/// contraction; floating-point contraction into FMA (GCC's default -ffp-contract=fast with an FMA
+/// target such as -march=native, or nvcc's default) changes them by an ulp or so. They are within
+/// about 3 ulp of the exact √(−2 ln u)·cos 2πu (tests/test_noise.cpp measures it). Within one build,
+/// fill(), normal() and the fused stochastic step (linear_map_normal) give the same bits (tested);
+/// -ffast-math (reassociation) voids every such statement.
+///
+/// An earlier revision of this generator used the math library (`std::log`, `std::cos(2π·u)`,
+/// `std::sin`): that loop could not vectorise, and rounding θ = 2π·u cost accuracy near the zeros of
+/// cos and sin. The Philox words, the uniforms, the pairing and the keying are unchanged; the normals
+/// differ from that revision's by a few ulp (absolute differences up to about 10⁻⁶ for float).
 ///
 /// To give each sample of a batch its own noise, index elements as sample · dimension + i.
 class philox_normal {
@@ -184,19 +271,26 @@ public:
     [[nodiscard]] MRSOLVE_HOST_DEVICE T normal(std::uint64_t step, std::uint64_t element) const noexcept {
         using C = detail::normal_compute_t<T>;
         constexpr std::uint64_t group_size = detail::normal_group_size<C>;
+        const auto j = static_cast<std::size_t>(element % group_size);
+#if defined(__CUDA_ARCH__)
         const detail::philox4x32_counter r =
             detail::philox4x32_10(detail::philox_normal_counter(element / group_size, step), key_);
-        const auto j = static_cast<std::size_t>(element % group_size);
         const detail::box_muller_pair<C> pair = detail::philox_normal_pair<C>(r, j / 2);
         return static_cast<T>(j % 2 == 0 ? pair.z_cos : pair.z_sin);
+#else
+        // On the host, through the same code as fill(): under floating-point contraction (FMA) the
+        // compiler may contract differently shaped code differently, and then the bits could differ.
+        return static_cast<T>(group_normals<C>(element / group_size, step)[j]);
+#endif
     }
 
     /// @brief Writes normal<T>(step, first_element + i) into out[i] for every i.
     ///
     /// One Philox call per group of elements_per_group<T> elements. Whole groups are processed in
-    /// blocks: first the Philox words of a block (branch-free integer code the compiler may
-    /// vectorise), then the uniform conversion and Box–Muller transforms, written contiguously.
-    /// Partial groups at either end are computed whole and the needed elements copied.
+    /// blocks of detail::normal_block_groups by detail::philox_normal_block: branch-free loops the
+    /// compiler vectorises across groups (Philox words, then uniforms, −2 ln u and the angle, then the
+    /// square roots and products; std::sqrt's loop vectorises only with -fno-math-errno, since it may
+    /// set errno). Partial groups at either end are computed whole and the needed elements copied.
     /// @tparam T the element type (float, double or long double); call as `fill(std::span{v}, step)`
     ///         or `fill<float>(v, step)` when passing a container
     /// @param out where to write; its size is the number of elements
@@ -219,19 +313,15 @@ public:
             group = (group + 1) & group_mask;
         }
 
-        constexpr std::size_t block_groups = 64;
-        std::array<detail::philox4x32_counter, block_groups> words;
         while (n - i >= g) {
             const std::size_t full = (n - i) / g;
-            const std::size_t groups = full < block_groups ? full : block_groups;
-            for (std::size_t b = 0; b < groups; ++b) {
-                const std::uint64_t block_group = (group + b) & group_mask;
-                words[b] = detail::philox4x32_10(detail::philox_normal_counter(block_group, step), key_);
-            }
-            T* dst = out.data() + i;
-            for (std::size_t b = 0; b < groups; ++b) {
-                const auto z = detail::philox_normal_group<C>(words[b]);
-                for (std::size_t j = 0; j < g; ++j) dst[b * g + j] = static_cast<T>(z[j]);
+            const std::size_t groups = full < detail::normal_block_groups ? full : detail::normal_block_groups;
+            if constexpr (std::is_same_v<T, C>) {
+                detail::philox_normal_block<C>(out.data() + i, groups, group, step, key_);
+            } else {
+                C buffer[detail::normal_block_groups * g];
+                detail::philox_normal_block<C>(buffer, groups, group, step, key_);
+                for (std::size_t j = 0; j < groups * g; ++j) out[i + j] = static_cast<T>(buffer[j]);
             }
             i += groups * g;
             group = (group + groups) & group_mask;
@@ -244,13 +334,20 @@ public:
     }
 
 private:
-    /// @brief All normals of one element group at one step (used for partial groups in fill()).
+    /// @brief All normals of one element group at one step (normal(), and partial groups in fill()):
+    /// on the host through detail::philox_normal_block, the code of fill()'s bulk path.
     template <std::floating_point C>
     [[nodiscard]] MRSOLVE_HOST_DEVICE std::array<C, detail::normal_group_size<C>> group_normals(
         std::uint64_t group, std::uint64_t step) const noexcept {
+#if defined(__CUDA_ARCH__)
         const detail::philox4x32_counter r =
             detail::philox4x32_10(detail::philox_normal_counter(group, step), key_);
         return detail::philox_normal_group<C>(r);
+#else
+        std::array<C, detail::normal_group_size<C>> z{};
+        detail::philox_normal_block<C>(z.data(), 1, group, step, key_);
+        return z;
+#endif
     }
 
     std::uint64_t seed_;

@@ -85,4 +85,28 @@ template <unsigned Rounds>
     return philox4x32<10>(counter, key);
 }
 
+/// @brief Philox4x32-10 with the four counter words held in 64-bit integers (each below 2³²): the same
+/// function as philox4x32_10, written so that a vectorising compiler keeps every word in a 64-bit lane
+/// and multiplies with one 32×32→64-bit lane instruction (AVX-512 `vpmuludq`) instead of widening
+/// 32-bit lanes first. philox_normal uses it where that is faster (AVX-512); the results are identical.
+/// @param x0,x1,x2,x3 the counter words (below 2³²), overwritten with the output words
+/// @param key the 64-bit key
+MRSOLVE_HOST_DEVICE constexpr void philox4x32_10_lanes64(std::uint64_t& x0, std::uint64_t& x1, std::uint64_t& x2,
+                                                         std::uint64_t& x3, philox4x32_key key) noexcept {
+    constexpr std::uint64_t low = 0xffffffffu;
+    std::uint64_t k0 = key[0], k1 = key[1];
+    for (unsigned r = 0; r < 10; ++r) {
+        const std::uint64_t p0 = (x0 & low) * philox4x32_m0;
+        const std::uint64_t p1 = (x2 & low) * philox4x32_m1;
+        const std::uint64_t y0 = ((p1 >> 32) ^ x1 ^ k0) & low;
+        const std::uint64_t y2 = ((p0 >> 32) ^ x3 ^ k1) & low;
+        x0 = y0;
+        x1 = p1 & low;
+        x2 = y2;
+        x3 = p0 & low;
+        k0 = (k0 + philox4x32_w0) & low;
+        k1 = (k1 + philox4x32_w1) & low;
+    }
+}
+
 }  // namespace mrsolve::detail
