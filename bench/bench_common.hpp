@@ -1,0 +1,342 @@
+#pragma once
+// Shared by the mrsolve benchmark executables: the solver list, the zero-cost model, the per-step
+// measurement through the public sampler, the byte count of each step, the triad reference and the
+// build-configuration banner.
+//
+// Measurement of one step. A sampler is built outside the timed region (validation and workspace
+// allocation happen once, as in user code). Each benchmark iteration seeds the history with order − 1
+// model evaluations (untimed), then times one sampler::run over a grid of M = steps_per_run steps with
+// the constant order policy, so every timed step runs at the solver's full order; the reported time is
+// the run time divided by M. The run is exactly what users call: per-run validation (one finiteness
+// pass over x and μ, amortised over M steps) and every per-step coefficient computation are included.
+// The model does nothing (its output buffer keeps whatever it holds: zeros from set-up); the fit
+// target is `data`, so a zero output is a valid x̂₀ and the state stays bounded over any number of runs.
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <mrsolve/mrsolve.hpp>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+
+namespace mrsolve_bench {
+
+/// The three state sizes of the issue: an image [B, C, H, W].
+struct image_shape {
+    std::size_t b, c, h, w;
+    [[nodiscard]] std::size_t size() const noexcept { return b * c * h * w; }
+};
+inline constexpr std::array<image_shape, 3> shapes{{{1, 3, 64, 64}, {1, 3, 256, 256}, {16, 3, 256, 256}}};
+
+/// Steps per timed run (see the file comment).
+inline constexpr int steps_per_run = 20;
+
+/// A model that costs nothing: it leaves its output buffer as it is.
+struct zero_model {
+    template <class S, class Real>
+    void operator()(const S&, const S&, Real, S&) const noexcept {}
+};
+
+/// Arrays of n elements that one step reads and writes (the byte count of `bytes_per_second`):
+/// the fused linear map of sample.hpp reads x, μ, the raw model output and the K − 1 history entries it
+/// uses (K = order), and writes x and the converted output q₀ (the next step's history; first-order
+/// methods store it too, since its finiteness is checked in the same pass): K + 4 arrays.
+/// Counter-based normals generated inside the pass (linear_map_normal) move no memory; a backend
+/// without it fills z first (one write) and reads it in the map (one read): two more arrays.
+[[nodiscard]] constexpr int arrays_per_step(int order, bool stochastic, bool fused_noise) noexcept {
+    const int reads = 3 + (order - 1);
+    const int writes = 2;
+    return reads + writes + (stochastic && !fused_noise ? 2 : 0);
+}
+
+/// Median of the triad bandwidths measured so far for a size (bytes/s), filled by the triad benchmarks.
+inline std::map<std::size_t, std::vector<double>>& triad_samples() {
+    static std::map<std::size_t, std::vector<double>> samples;
+    return samples;
+}
+[[nodiscard]] inline double triad_median(std::size_t n) {
+    auto v = triad_samples()[n];
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    const std::size_t m = v.size() / 2;
+    return v.size() % 2 == 1 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+/// The clock of the measurements. Single-thread binaries use the thread's CPU time by default: this
+/// machine is shared, and wall time there includes the time the thread waits for a core, which is not a
+/// cost of the step; on an idle machine the two agree. Multi-thread (OpenMP) and GPU (CUDA) binaries use
+/// wall time. MRSOLVE_BENCH_CLOCK=wall or =cpu overrides the default.
+enum class clock_kind { thread_cpu, wall };
+inline clock_kind& measurement_clock() {
+#if defined(_OPENMP) || defined(__CUDACC__)
+    static clock_kind kind = clock_kind::wall;
+#else
+    static clock_kind kind = clock_kind::thread_cpu;
+#endif
+    return kind;
+}
+[[nodiscard]] inline const char* clock_name() {
+    return measurement_clock() == clock_kind::wall ? "wall time (steady_clock)" : "thread CPU time (CLOCK_THREAD_CPUTIME_ID)";
+}
+/// Seconds on the measurement clock.
+[[nodiscard]] inline double now_seconds() noexcept {
+    if (measurement_clock() == clock_kind::thread_cpu) {
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+    }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+/// Seconds of wall time (a counter next to the measurement clock).
+[[nodiscard]] inline double wall_seconds() noexcept {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/// Registers the triad reference `triad/<elements>`: a = b + s·c on n floats, 3·4·n bytes per pass,
+/// timed by `pass` (a callable doing one pass and returning when it is complete).
+inline void register_triad(std::size_t n, std::function<std::function<void()>()> make_pass, int repetitions,
+                           double min_time) {
+    benchmark::RegisterBenchmark(("triad/" + std::to_string(n)).c_str(),
+                                 [n, make_pass](benchmark::State& state) {
+                                     const std::function<void()> pass = make_pass();
+                                     // Several passes per clock reading, so a reading's own cost
+                                     // (a system call for the CPU clock) stays below 1 %.
+                                     const std::int64_t repeat = std::max<std::int64_t>(1, 2'000'000 / static_cast<std::int64_t>(n));
+                                     double seconds = 0;
+                                     std::int64_t passes = 0;
+                                     for (auto _ : state) {
+                                         const double t0 = now_seconds();
+                                         for (std::int64_t r = 0; r < repeat; ++r) pass();
+                                         const double dt = (now_seconds() - t0) / static_cast<double>(repeat);
+                                         state.SetIterationTime(dt);
+                                         seconds += dt;
+                                         ++passes;
+                                     }
+                                     const double bw = 12.0 * static_cast<double>(n) * static_cast<double>(passes) / seconds;
+                                     triad_samples()[n].push_back(bw);
+                                     state.counters["bytes_per_second"] = bw;
+                                     state.counters["elements"] = static_cast<double>(n);
+                                 })
+        ->UseManualTime()
+        ->Repetitions(repetitions)
+        ->ReportAggregatesOnly(true)
+        ->MinTime(min_time)
+        ->Unit(benchmark::kMicrosecond);
+}
+
+/// How a benchmark builds and seeds states of one backend.
+/// @tparam S the state type
+template <class S>
+struct backend_ops {
+    std::string name;                                                       ///< backend name
+    std::function<S(const image_shape&, const std::vector<float>&)> make;  ///< state from host values
+};
+
+/// The fixture of the benchmark that runs now (one at a time, so only one set of states is alive):
+/// current_fixture<F>(name) returns it if `name` owns it, else null; current_fixture<F>(name, f) stores f.
+struct fixture_slot {
+    std::string owner;
+    std::shared_ptr<void> fixture;
+};
+inline fixture_slot& fixture_storage() {
+    static fixture_slot slot;
+    return slot;
+}
+template <class F>
+std::shared_ptr<F> current_fixture(const std::string& name, std::shared_ptr<F> store = nullptr) {
+    fixture_slot& slot = fixture_storage();
+    if (store) {
+        slot.owner = name;
+        slot.fixture = std::move(store);
+        return nullptr;
+    }
+    if (slot.owner != name) {
+        slot.fixture.reset();  // release the previous benchmark's states before building new ones
+        slot.owner.clear();
+        return nullptr;
+    }
+    return std::static_pointer_cast<F>(slot.fixture);
+}
+
+/// Host values of x and μ: smooth, bounded, different per element.
+[[nodiscard]] inline std::vector<float> host_values(std::size_t n, float phase) {
+    std::vector<float> v(n);
+    for (std::size_t e = 0; e < n; ++e) v[e] = 0.5f + 0.4f * static_cast<float>(((e * 2654435761u) % 1000) / 1000.0) - phase;
+    return v;
+}
+
+/// Registers `step/<solver>/<backend>/<elements>` for one method and backend.
+/// @tparam Method the solver object type @tparam S the state type
+template <class Method, class S>
+void register_step(const std::string& solver, const Method& method, const backend_ops<S>& ops,
+                   const image_shape& shape, int repetitions, double min_time) {
+    const std::size_t n = shape.size();
+    const bool fused = Method::stochastic && mrsolve::FusedNormalState<S>;
+    const int arrays = arrays_per_step(method.order, Method::stochastic, fused);
+    const double bytes = static_cast<double>(arrays) * static_cast<double>(n) * sizeof(mrsolve::state_value_t<S>);
+    const std::string name = "step/" + solver + "/" + ops.name + "/" + std::to_string(n);
+    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+        using family_type = mrsolve::irsde_table<double>;
+        // The states and the sampler, built once per benchmark (Google Benchmark calls this function
+        // several times per benchmark: repetitions and iteration-count trials).
+        struct fixture {
+            family_type family;  // cosine θ, T = 100, max_sigma = 50, eps = 0.005
+            S x, mu;
+            std::optional<mrsolve::sampler<Method, family_type, S>> sampler;
+        };
+        std::shared_ptr<fixture> f = current_fixture<fixture>(name);
+        double seconds = 0, wall = 0;
+        std::int64_t steps = 0;
+        try {
+            if (!f) {
+                f = std::make_shared<fixture>(fixture{family_type{}, ops.make(shape, host_values(n, 0.0f)),
+                                                      ops.make(shape, host_values(n, 0.25f)), std::nullopt});
+                mrsolve::sample_options options;
+                options.fit = mrsolve::fit_target::data;
+                options.orders = mrsolve::order_policy::constant;
+                f->sampler.emplace(method, f->family, f->x, options);
+                current_fixture<fixture>(name, f);
+            }
+            std::vector<double> grid(steps_per_run + 1);
+            for (int i = 0; i <= steps_per_run; ++i) grid[static_cast<std::size_t>(i)] = 90.0 - 80.0 * i / steps_per_run;
+            const zero_model model;
+            const mrsolve::counter_noise noise(2024);
+            for (auto _ : state) {
+                // Untimed: order − 1 earlier outputs (oldest first), so every timed step is full order.
+                for (int k = method.order - 1; k >= 1; --k) f->sampler->seed_history(model, f->x, f->mu, 90.0 + 4.0 * k);
+                const double w0 = wall_seconds(), t0 = now_seconds();
+                f->sampler->run(std::span<const double>(grid), model, f->x, f->mu, noise);
+                const double dt = now_seconds() - t0, dw = wall_seconds() - w0;
+                state.SetIterationTime(dt / steps_per_run);
+                seconds += dt;
+                wall += dw;
+                steps += steps_per_run;
+            }
+        } catch (const std::exception& e) {
+            state.SkipWithError(e.what());
+            return;
+        }
+        const double bw = bytes * static_cast<double>(steps) / seconds;
+        const double triad = triad_median(n);
+        state.counters["bytes_per_second"] = bw;
+        state.counters["triad_ratio"] = triad > 0 ? bw / triad : 0.0;
+        state.counters["arrays"] = arrays;
+        state.counters["elements"] = static_cast<double>(n);
+        state.counters["wall_us_per_step"] = 1e6 * wall / static_cast<double>(steps);
+    })
+        ->UseManualTime()
+        ->Repetitions(repetitions)
+        ->ReportAggregatesOnly(true)
+        ->MinTime(min_time / steps_per_run)  // accumulated time is per step: ≈ min_time of wall time
+        ->Unit(benchmark::kMicrosecond);
+}
+
+/// Registers every solver of the issue for one backend and size.
+/// @tparam S the state type
+template <class S>
+void register_solvers(const backend_ops<S>& ops, const image_shape& shape, int repetitions, double min_time) {
+    using mrsolve::data_prediction;
+    using mrsolve::noise_prediction;
+    for (int k = 1; k <= 3; ++k) register_step("ode_data_" + std::to_string(k), mrsolve::mr_ode<data_prediction>{k}, ops, shape, repetitions, min_time);
+    for (int k = 1; k <= 3; ++k) register_step("ode_noise_" + std::to_string(k), mrsolve::mr_ode<noise_prediction>{k}, ops, shape, repetitions, min_time);
+    for (int k = 1; k <= 2; ++k) register_step("sde_data_" + std::to_string(k), mrsolve::mr_sde<data_prediction>{k}, ops, shape, repetitions, min_time);
+    for (int k = 1; k <= 2; ++k) register_step("sde_noise_" + std::to_string(k), mrsolve::mr_sde<noise_prediction>{k}, ops, shape, repetitions, min_time);
+    register_step("euler_ode", mrsolve::euler_ode{}, ops, shape, repetitions, min_time);
+    register_step("posterior_exact", mrsolve::posterior_sampling{}, ops, shape, repetitions, min_time);
+}
+
+/// A line of /proc/cpuinfo ("model name"), or "unknown".
+[[nodiscard]] inline std::string cpu_model() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("model name", 0) == 0) {
+            const auto colon = line.find(':');
+            return colon == std::string::npos ? line : line.substr(colon + 2);
+        }
+    }
+    return "unknown";
+}
+
+/// Prints the build configuration first, and records it in the benchmark context (JSON output).
+/// @param binary the executable's role @param backends the backends compiled in
+inline void print_configuration(const std::string& binary, const std::string& backends) {
+    std::printf("mrsolve benchmark configuration\n");
+    const auto item = [](const std::string& key, const std::string& value) {
+        std::printf("  %-14s %s\n", key.c_str(), value.c_str());
+        benchmark::AddCustomContext("mrsolve_" + key, value);
+    };
+#if defined(__clang__)
+    item("compiler", std::string("clang ") + __clang_version__);
+#elif defined(__GNUC__)
+    item("compiler", std::string("g++ ") + __VERSION__);
+#else
+    item("compiler", "unknown");
+#endif
+#ifdef MRSOLVE_BENCH_FLAGS
+    item("flags", MRSOLVE_BENCH_FLAGS);
+#endif
+#ifdef MRSOLVE_BENCH_BUILD_TYPE
+    item("build_type", MRSOLVE_BENCH_BUILD_TYPE);
+#endif
+    item("binary", binary);
+    item("backends", backends);
+#if defined(_OPENMP)
+    item("openmp", "yes (_OPENMP " + std::to_string(_OPENMP) + "), threads " + std::to_string(omp_get_max_threads()) +
+                       ", mrsolve host loops from " + std::to_string(mrsolve::detail::openmp_min_elements) + " elements");
+#else
+    item("openmp", "no (single thread)");
+#endif
+#if defined(__AVX512F__)
+    item("simd", "AVX-512");
+#elif defined(__AVX2__)
+    item("simd", "AVX2");
+#elif defined(__SSE2__)
+    item("simd", "SSE2");
+#endif
+    item("cpu", cpu_model());
+    item("mrsolve", std::to_string(MRSOLVE_VERSION_MAJOR) + "." + std::to_string(MRSOLVE_VERSION_MINOR) + "." +
+                        std::to_string(MRSOLVE_VERSION_PATCH));
+    item("steps_per_run", std::to_string(steps_per_run));
+    item("clock", clock_name());
+    std::fflush(stdout);
+}
+
+/// Benchmark main: configuration banner, registration, run.
+/// @param argc,argv command line (Google Benchmark flags)
+/// @param binary,backends banner entries @param register_all registers the benchmarks
+inline int run_main(int argc, char** argv, const std::string& binary, const std::string& backends,
+                    const std::function<void(int, double)>& register_all) {
+    if (const char* c = std::getenv("MRSOLVE_BENCH_CLOCK")) {
+        const std::string choice = c;
+        if (choice == "wall") measurement_clock() = clock_kind::wall;
+        else if (choice == "cpu") measurement_clock() = clock_kind::thread_cpu;
+    }
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    print_configuration(binary, backends);
+    register_all(/*repetitions=*/5, /*min_time=*/0.05);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
+
+}  // namespace mrsolve_bench

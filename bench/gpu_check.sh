@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The GPU check: on a machine with an NVIDIA GPU and this repository, builds and runs the Thrust backend's
+# CUDA tests and (when it exists) the CUDA part of the benchmark, and prints the figures.
+#
+#   bench/gpu_check.sh                 # build dir: build-gpu
+#   MRSOLVE_GPU_BUILD=/tmp/b bench/gpu_check.sh
+#
+# Installs nothing beyond scripts/install-deps.sh (Debian packages; skipped with MRSOLVE_SKIP_DEPS=1, and
+# tolerated when the machine is offline: CMake then reports whatever is missing). nvcc comes from the CUDA
+# toolkit (/usr/local/cuda/bin/nvcc, or CUDACXX). Builds only the two targets it needs, so it stays well
+# under 10 minutes on a 16-core machine:
+#   test_thrust_backend_cuda   every solver on thrust::device_vector<float|double> with the CUDA device
+#                              system against std::vector, the golden recordings, error reporting
+#   mrsolve_bench_thrust_cuda  benchmarks step/<solver>/thrust_cuda/<elements> and triad/<elements>
+#                              (-DMRSOLVE_BENCH_CUDA=ON; else mrsolve_bench; skipped with a message when
+#                              no such target exists yet)
+# Environment: MRSOLVE_CUDA_ARCH (default 90: H100/H200), MRSOLVE_BENCH_FILTER (Google Benchmark regex,
+# default 'thrust_cuda|triad'), MRSOLVE_BENCH_MIN_TIME (seconds per benchmark, default 0.2; a plain
+# number, as Debian 12's Google Benchmark 1.7 expects).
+# Exit status: non-zero if the build or a CUDA test fails, or if no GPU is visible.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+build="${MRSOLVE_GPU_BUILD:-build-gpu}"
+arch="${MRSOLVE_CUDA_ARCH:-90}"
+filter="${MRSOLVE_BENCH_FILTER:-thrust_cuda|triad}"
+min_time="${MRSOLVE_BENCH_MIN_TIME:-0.2}"
+jobs="$(nproc 2>/dev/null || echo 4)"
+start=$SECONDS
+
+section() { printf '\n==== %s (%ds)\n' "$1" $((SECONDS - start)); }
+
+section "machine"
+if ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L 2>/dev/null | grep -q '^GPU '; then
+    echo "gpu_check: no NVIDIA GPU visible (nvidia-smi -L); nothing to check here" >&2
+    exit 1
+fi
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv
+nvcc="${CUDACXX:-/usr/local/cuda/bin/nvcc}"
+[[ -x "$nvcc" ]] || nvcc="$(command -v nvcc || true)"
+if [[ -z "$nvcc" ]]; then
+    echo "gpu_check: no nvcc (set CUDACXX or install the CUDA toolkit in /usr/local/cuda)" >&2
+    exit 1
+fi
+"$nvcc" --version | tail -n 2
+echo "cores: $jobs; build dir: $build; CUDA architecture: sm_$arch"
+
+section "dependencies (scripts/install-deps.sh)"
+bash scripts/install-deps.sh || echo "gpu_check: install-deps failed (offline?); continuing with what is installed"
+
+section "configure"
+configure() {
+    CUDACXX="$nvcc" cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release \
+        -DMRSOLVE_BUILD_TESTS=ON -DMRSOLVE_THRUST_CUDA_TESTS=ON \
+        -DMRSOLVE_BUILD_BENCHMARKS=ON -DMRSOLVE_BUILD_EXAMPLES=OFF \
+        -DCMAKE_CUDA_ARCHITECTURES="$arch" -DMRSOLVE_BENCH_CUDA_ARCHITECTURES="$arch" "$@" \
+        >"$build.configure.log" 2>&1
+}
+# MRSOLVE_BENCH_CUDA=ON adds the nvcc-built benchmark; should that part not configure, the tests
+# still get checked (configured again without it).
+if ! configure -DMRSOLVE_BENCH_CUDA=ON; then
+    grep -E "CMake Error|Error" -A3 "$build.configure.log" | head -n 20
+    echo "gpu_check: configuring with MRSOLVE_BENCH_CUDA=ON failed; configuring the tests alone"
+    configure -DMRSOLVE_BENCH_CUDA=OFF || { cat "$build.configure.log"; exit 1; }
+fi
+grep -E "^-- (mrsolve|.*CUDA)" "$build.configure.log" || true
+
+has_target() {
+    # Every generator lists the configured targets' directories here.
+    grep -q "/$1\.dir\$" "$build/CMakeFiles/TargetDirectories.txt" 2>/dev/null
+}
+
+section "build test_thrust_backend_cuda"
+if ! has_target test_thrust_backend_cuda; then
+    echo "gpu_check: target test_thrust_backend_cuda was not configured (see $build.configure.log)" >&2
+    exit 1
+fi
+cmake --build "$build" -j"$jobs" --target test_thrust_backend_cuda
+
+# The benchmark binary with the CUDA benchmarks: mrsolve_bench_thrust_cuda (nvcc-built, with the device's
+# own triad), or mrsolve_bench should they live there.
+benches=()
+section "build the benchmark"
+for target in mrsolve_bench_thrust_cuda mrsolve_bench; do
+    has_target "$target" || continue
+    if cmake --build "$build" -j"$jobs" --target "$target"; then
+        benches+=("$target")
+    else
+        echo "gpu_check: building $target failed; no figures from it"
+    fi
+    break
+done
+if [[ ${#benches[@]} -eq 0 ]]; then
+    echo "gpu_check: no benchmark target (mrsolve_bench_thrust_cuda / mrsolve_bench) yet, or Google Benchmark"
+    echo "           is missing; skipping the benchmark"
+fi
+
+section "CUDA tests"
+# MRSOLVE_REQUIRE_GPU=1: the test fails instead of reporting itself skipped when it sees no GPU.
+tests_ok=1
+MRSOLVE_REQUIRE_GPU=1 ctest --test-dir "$build" -R '^thrust_backend_cuda$' -V --timeout 300 || tests_ok=0
+
+for target in "${benches[@]}"; do
+    section "benchmark $target: $filter"
+    bench="$(find "$build" -type f -name "$target" -perm -u+x | head -n 1)"
+    if ! "$bench" --benchmark_list_tests=true --benchmark_filter=thrust_cuda 2>/dev/null | grep -q thrust_cuda; then
+        echo "gpu_check: $target has no thrust_cuda benchmarks (a host build); skipping it"
+        continue
+    fi
+    json="$build/gpu_check_$target.json"
+    # The benchmark main prints the build configuration first; the counters bytes_per_second and
+    # triad_ratio (achieved bandwidth / the triad's of the same size) are the figures to record.
+    status=0
+    timeout 240 "$bench" --benchmark_filter="$filter" --benchmark_min_time="$min_time" \
+        --benchmark_counters_tabular=true --benchmark_out="$json" --benchmark_out_format=json || status=$?
+    [[ $status -ne 0 ]] && echo "gpu_check: $target failed or timed out (status $status)"
+    [[ -f "$json" ]] && echo "JSON: $json"
+done
+
+section "done"
+if [[ "$tests_ok" != 1 ]]; then
+    echo "gpu_check: CUDA tests FAILED" >&2
+    exit 1
+fi
+echo "gpu_check: CUDA tests passed"
