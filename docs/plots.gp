@@ -63,7 +63,7 @@ do for [figure in "convergence convergence_tables"] {
     } else {
         heading = "Error against NFE — the same data on the discrete IR-SDE tables (cosine, T = 100) that trained models use"
         note = "NFE dividing T = 100 (linspace grids on table nodes); slopes over NFE 20–100\n" \
-             ."variable-step Euler and Heun level off: the tables' f = θ·dt does not integrate to their α"
+             ."Heun levels off: f jumps at every node of the piecewise-linear α, σ"
         nfe_range = "[3.6:120]"
     }
     do for [fmt in "png svg"] {

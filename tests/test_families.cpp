@@ -233,9 +233,43 @@ TEST_CASE("tables: linear interpolation at fractional t and extrapolation beyond
             CHECK_CLOSE(table.alpha(t), interpolate_at(ref.alpha, t), 1e-13L, 1e-15L);
             CHECK_CLOSE(table.sigma(t), interpolate_at(ref.sigma, t), 1e-11L, 1e-15L);
             CHECK_CLOSE(table.lambda(t), interpolate_at(ref.lambda, t), 1e-13L, 1e-11L);
+            // The published fixed-step baselines' rates: θ(t)·dt and 2 λ_s² θ(t)·dt.
             const ld f = interpolate_at(ref.theta, t) * ref.dt;
-            CHECK_CLOSE(table.drift_rate(t), f, 1e-13L, 1e-15L * ref.dt);
-            CHECK_CLOSE(table.diffusion_sq(t), 2 * ref.lambda_s * ref.lambda_s * f, 1e-13L, 1e-15L * ref.dt);
+            CHECK_CLOSE(table.published_drift_rate(t), f, 1e-13L, 1e-15L * ref.dt);
+            CHECK_CLOSE(table.published_diffusion_sq(t), 2 * ref.lambda_s * ref.lambda_s * f, 1e-13L, 1e-15L * ref.dt);
+        }
+        // The SDE rates are those of the interpolated α and σ: f = −d ln α/dt, g² = dσ²/dt + 2 f σ², checked
+        // by central differences inside segments (the interpolants have kinks at the nodes).
+        for (const double t : {0.3, 0.5 * T + 0.25, T - 0.4, T + 0.3}) {
+            CAPTURE(t);
+            const double d = 1e-5;  // f is smooth inside a segment: truncation ≈ (f d)², rounding ≈ 1e-16/d
+            const ld f = -(std::log(ld(table.alpha(t + d))) - std::log(ld(table.alpha(t - d)))) / (2 * d);
+            const ld s2p = ld(table.sigma(t + d)) * table.sigma(t + d), s2m = ld(table.sigma(t - d)) * table.sigma(t - d);
+            const ld g2 = (s2p - s2m) / (2 * d) + 2 * f * ld(table.sigma(t)) * table.sigma(t);
+            CHECK_CLOSE(table.drift_rate(t), f, 1e-7L, 1e-10L);
+            CHECK_CLOSE(table.diffusion_sq(t), g2, 1e-7L, 1e-10L);
+        }
+        // At a node j, the rates are those of the segment (j − 1, j] (the one a step towards 0 crosses).
+        if (c.T >= 3) {
+            const double j = 2;
+            CHECK(table.drift_rate(j) == doctest::Approx(table.drift_rate(j - 0.5) * table.alpha(j - 0.5) / table.alpha(j)).epsilon(1e-14));
+        }
+        // Consistency over the whole range: exp(−∫₀ᵀ f dt) = α(T)/α(0), with ∫ by Simpson's rule on each
+        // segment (f is smooth inside a segment). θ·dt would miss this by about 5 % on the cosine tables.
+        {
+            ld log_ratio = 0;
+            const int n = 512;  // Simpson intervals per segment (even): α may change 3-fold within one (T = 1)
+            for (int j = 1; j <= c.T; ++j) {
+                ld sum = 0;
+                for (int k = 0; k <= n; ++k) {
+                    const double t = (j - 1) + double(k) / n;
+                    const ld w = (k == 0 || k == n) ? 1 : (k % 2 == 1 ? 4 : 2);
+                    // Inside the segment: at its left end use the limit from the right.
+                    sum += w * ld(k == 0 ? table.drift_rate(t + 1e-12) : table.drift_rate(t));
+                }
+                log_ratio += sum / (3 * n);
+            }
+            CHECK_CLOSE(std::exp(-log_ratio), ld(table.alpha(T)) / table.alpha(0.0), 1e-9L, 0);
         }
         // Between table points λ(t) is not ln(α(t)/σ(t)) (each is interpolated on its own), as published.
         if (c.T >= 7) {

@@ -602,7 +602,9 @@ std::vector<ld> reference_baseline_step(baseline b, step_mode mode, double s, do
             out[e] = mu + keep * (x - mu) + toward * (x0 - mu) + std::sqrt(var) * z;
         } else {
             const ld delta = fixed ? 1 : ld(s) - ld(t);
-            const ld f = interpolate_at(r.theta, s) * r.dt, g2 = 2 * ls * ls * f;
+            // Published: θ(s)·dt and 2 λ_s² θ(s)·dt; variable: the rates of the interpolated α and σ.
+            const ld f = fixed ? interpolate_at(r.theta, s) * r.dt : mrsolve_test::variable_step_rates(r, s).f;
+            const ld g2 = fixed ? 2 * ls * ls * f : mrsolve_test::variable_step_rates(r, s).g2;
             const ld score_weight = b == baseline::euler_maruyama ? g2 : g2 / 2;
             out[e] = x - (f * (mu - x) + score_weight * eps / ss) * delta + std::sqrt(g2 * delta) * z;
         }
@@ -677,13 +679,14 @@ TEST_CASE("published fixed-step posterior and Euler-Maruyama: one step against D
             CHECK(y[e] == doctest::Approx(static_cast<double>(want)).epsilon(1e-12));
         }
     }
-    // Euler–Maruyama, variable: Δ = 20.
+    // Euler–Maruyama, variable: Δ = 20; f = (α₅₉ − α₆₀)/α₆₀, g² = 2σ₆₀(σ₆₀ − σ₅₉) + 2fσ₆₀² (theory.md §5).
     {
         vec y = x;
         std::vector<int> steps;
         mrsolve::sample(mrsolve::euler_maruyama{}, table(), std::span<const double>(grid), model, y, mu6, {},
                         recording_noise(steps));
-        const ld f = r.theta[60] * r.dt, g2 = 2 * r.lambda_s * r.lambda_s * f;
+        const ld f = (r.alpha[59] - r.alpha[60]) / r.alpha[60];
+        const ld g2 = 2 * r.sigma[60] * (r.sigma[60] - r.sigma[59]) + 2 * f * r.sigma[60] * r.sigma[60];
         for (std::size_t e = 0; e < 6; ++e) {
             const ld want =
                 x[e] - (f * (mu6[e] - x[e]) + g2 * eps[e] / r.sigma[60]) * 20 + std::sqrt(g2 * 20) * z_value(1, e);
@@ -740,7 +743,10 @@ TEST_CASE("Heun: two evaluations per step, predictor and trapezoidal corrector (
             const auto derivative = [&](const mrsolve_test::model_call& call) {
                 using mrsolve_test::interpolate_at;
                 const ld a = interpolate_at(r.alpha, call.t), s = interpolate_at(r.sigma, call.t);
-                const ld f = interpolate_at(r.theta, call.t) * r.dt, g2 = 2 * r.lambda_s * r.lambda_s * f;
+                // Published: θ(t)·dt and 2 λ_s² θ(t)·dt; variable: the rates of the interpolated α and σ.
+                const bool fixed = mode == step_mode::published_fixed;
+                const ld f = fixed ? interpolate_at(r.theta, call.t) * r.dt : mrsolve_test::variable_step_rates(r, call.t).f;
+                const ld g2 = fixed ? 2 * r.lambda_s * r.lambda_s * f : mrsolve_test::variable_step_rates(r, call.t).g2;
                 std::vector<ld> d(call.x.size());
                 for (std::size_t e = 0; e < d.size(); ++e) {
                     const ld eps =

@@ -542,8 +542,8 @@ private:
             // d(x, τ) = f(μ − x) + ½ g² ε̂/σ = −f x + f μ + κ ε̂ with ε̂ = a x + b μ + c·raw, κ = g²/(2σ).
             const auto derivative = [this](Real tau) {
                 const auto e = conversion_at(tau, fit_target::noise);
-                const Real f = family_->drift_rate(tau);
-                const Real kappa = family_->diffusion_sq(tau) / (2 * family_->sigma(tau));
+                const Real f = detail::baseline_drift_rate(*family_, method_.mode, tau);
+                const Real kappa = detail::baseline_diffusion_sq(*family_, method_.mode, tau) / (2 * family_->sigma(tau));
                 return std::array<Real, 3>{-f + kappa * e.x_coef, f + kappa * e.mu_coef, kappa * e.out_coef};
             };
             evaluate(model, x, mu, s, i);

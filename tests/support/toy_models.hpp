@@ -76,6 +76,24 @@ inline ld interpolate_at(const std::vector<ld>& table, ld t) {
            w * (table[static_cast<std::size_t>(j) + 1] - table[static_cast<std::size_t>(j)]);
 }
 
+/// The variable-step baselines' rates on the tables at time t: f = −d ln α/dt and g² = dσ²/dt + 2 f σ² of
+/// the interpolated α and σ, with the slopes of the segment (j − 1, j] that contains t (at a node j: the
+/// segment below it), j clamped to [1, n − 1].
+struct table_rates {
+    ld f, g2;
+};
+template <class Tables>
+table_rates variable_step_rates(const Tables& r, ld t) {
+    const auto n = static_cast<long>(r.alpha.size());
+    long j = static_cast<long>(std::ceil(t));
+    if (j < 1) j = 1;
+    if (j > n - 1) j = n - 1;
+    const auto k = static_cast<std::size_t>(j);
+    const ld a = interpolate_at(r.alpha, t), s = interpolate_at(r.sigma, t);
+    const ld f = (r.alpha[k - 1] - r.alpha[k]) / a;
+    return {f, 2 * s * (r.sigma[k] - r.sigma[k - 1]) + 2 * f * s * s};
+}
+
 /// The abscissa t where the piecewise-linear curve (j, ys[j]) takes the value y; ys monotone (either
 /// direction); extrapolating from the outermost segments.
 inline ld inverse_interpolate(const std::vector<ld>& ys, ld y) {

@@ -141,12 +141,34 @@ public:
     [[nodiscard]] Real t_of_sigma_over_alpha(Real varsigma) const noexcept {
         return detail::interpolate_increasing<Real>(sigma_over_alpha_, table_times(), varsigma);
     }
-    /// @brief Drift rate f(t) = θ(t) dt per table step (θ interpolated). @param t table time @return f(t)
+    /// @brief Drift rate f(t) = −d ln α(t)/dt of the interpolated α: the rate under which the forward SDE
+    /// has exactly this family's α(t) (so Euler-type baselines with variable steps converge to the flow
+    /// the exponential integrators and the oracles use). On t ∈ (j − 1, j] it is (α_{j−1} − α_j)/α(t); at
+    /// a node j that is the segment a step from j towards 0 crosses. Beyond the ends the outer segments
+    /// extend. Not θ(t)·dt: the tables' α_j = exp(−θ̄_j dt) makes θ·dt integrate to an α(T) about 5 %
+    /// off (published_drift_rate keeps θ·dt for the published fixed-step baselines).
+    /// @param t table time @return f(t)
     [[nodiscard]] Real drift_rate(Real t) const noexcept {
+        const std::size_t j = left_segment_end(t);
+        return (alpha_[j - 1] - alpha_[j]) / alpha(t);
+    }
+    /// @brief g(t)² = d σ(t)²/dt + 2 f(t) σ(t)² of the interpolated σ and α: the diffusion under which the
+    /// forward SDE has exactly this family's marginal standard deviation σ(t).
+    /// @param t table time @return g(t)²
+    [[nodiscard]] Real diffusion_sq(Real t) const noexcept {
+        const std::size_t j = left_segment_end(t);
+        const Real s = sigma(t);
+        return 2 * s * (sigma_[j] - sigma_[j - 1]) + 2 * drift_rate(t) * s * s;
+    }
+    /// @brief The published drift rate θ(t)·dt (θ interpolated): what the published fixed-step baselines
+    /// use at their integer table times. @param t table time @return θ(t)·dt
+    [[nodiscard]] Real published_drift_rate(Real t) const noexcept {
         return detail::interpolate_unit_grid<Real>(theta_, t) * dt_;
     }
-    /// @brief g(t)² = 2 λ_s² f(t). @param t table time @return g(t)²
-    [[nodiscard]] Real diffusion_sq(Real t) const noexcept { return 2 * lambda_s_ * lambda_s_ * drift_rate(t); }
+    /// @brief The published g(t)² = 2 λ_s² θ(t)·dt. @param t table time @return g(t)²
+    [[nodiscard]] Real published_diffusion_sq(Real t) const noexcept {
+        return 2 * lambda_s_ * lambda_s_ * published_drift_rate(t);
+    }
     /// @brief Start of the time range (data side). @return 0
     [[nodiscard]] Real t_min() const noexcept { return 0; }
     /// @brief End of the time range (noise side). @return T
@@ -173,6 +195,13 @@ public:
 
 private:
     std::span<const Real> table_times() const noexcept { return times_; }
+
+    // j with t ∈ (j − 1, j], clamped to [1, T] (the segment that ends at j; NaN gives 1).
+    std::size_t left_segment_end(Real t) const noexcept {
+        const Real last = static_cast<Real>(alpha_.size() - 1);
+        const Real j = std::ceil(t);
+        return j >= 1 ? static_cast<std::size_t>(std::min(j, last)) : std::size_t{1};
+    }
 
     // Parameters inside the documented ranges can still leave Real's range at the extremes (an eps near
     // the smallest denormal makes α_T underflow and σ/α overflow; a huge max_sigma with a tiny eps

@@ -55,8 +55,8 @@ struct euler_maruyama {
     template <class Family, class Real>
     [[nodiscard]] step_coefficients<Real> coefficients(const Family& family, const step_geometry<Real>& g) const {
         const Real delta = mode == step_mode::variable ? g.s - g.t : Real(1);
-        const Real f = family.drift_rate(g.s);
-        const Real g2 = family.diffusion_sq(g.s);
+        const Real f = detail::baseline_drift_rate(family, mode, g.s);
+        const Real g2 = detail::baseline_diffusion_sq(family, mode, g.s);
         step_coefficients<Real> c;
         c.x = 1 + f * delta;
         c.mu = -f * delta;

@@ -146,5 +146,24 @@ void validate_fixed_step_grid(const Family& family, std::span<const Real> grid, 
     }
 }
 
+/// The drift rate a baseline uses at time t: the family's f(t), or in the published fixed-step mode
+/// the published θ(t)·dt where the family distinguishes the two (irsde_table).
+template <class Family, class Real>
+[[nodiscard]] Real baseline_drift_rate(const Family& family, step_mode mode, Real t) noexcept {
+    if constexpr (requires { family.published_drift_rate(t); }) {
+        if (mode == step_mode::published_fixed) return family.published_drift_rate(t);
+    }
+    return family.drift_rate(t);
+}
+
+/// The g(t)² a baseline uses at time t (as baseline_drift_rate).
+template <class Family, class Real>
+[[nodiscard]] Real baseline_diffusion_sq(const Family& family, step_mode mode, Real t) noexcept {
+    if constexpr (requires { family.published_diffusion_sq(t); }) {
+        if (mode == step_mode::published_fixed) return family.published_diffusion_sq(t);
+    }
+    return family.diffusion_sq(t);
+}
+
 }  // namespace detail
 }  // namespace mrsolve
