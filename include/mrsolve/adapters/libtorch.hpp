@@ -1,0 +1,423 @@
+#pragma once
+/// @file libtorch.hpp
+/// @brief LibTorch adapter: `torch::Tensor` as a sampler state (CPU and CUDA) and `torchscript_model`,
+/// a network loaded from a TorchScript file, as the model. Link the CMake target `mrsolve::libtorch`.
+///
+/// **The state.** A `torch::Tensor` of any shape (typically an image batch [B, C, H, W]) and any
+/// floating dtype is a state. Its elements are taken in row-major (logical) order. The backend has
+/// two paths:
+///
+/// - *host fast path* — every tensor of a call is on the CPU, contiguous, and of one dtype, float32 or
+///   float64: the fused loop of the contiguous backend (`detail::linear_map_host`) runs directly on the
+///   tensors' storage. One pass over memory per step, no allocation, and the same results bit for bit
+///   as `std::vector<float>` / `std::vector<double>` (the same code runs on the same numbers);
+///   `fill_normal` is `philox_normal::fill` on the storage, so the noise equals the std::vector backend's.
+/// - *tensor-op path* — anything else (CUDA tensors, non-contiguous views, float16/bfloat16): every
+///   operation is a LibTorch tensor operation on the tensor's own device, so nothing is copied to the
+///   host per step. Costs, measured in memory passes over one state: `linear_map` computes each output
+///   as one `mul` plus one in-place `add_` per further input (about 3·NIn − 1 passes per output instead
+///   of NIn + NOut for the whole fused host loop) plus one `isfinite().all()` reduction per output whose
+///   boolean is the only device-to-host transfer (a one-byte synchronisation per call). Where an output
+///   is also an input that a later output still reads, that output goes through a temporary.
+///   `fill_normal` evaluates the *same* Philox4x32-10 counter-based generator with 64-bit integer tensor
+///   ops (about 260 small element-wise kernels per call, and temporaries of the state's size): the
+///   uniforms are bit-identical to the host generator's, and the Box–Muller step uses LibTorch's log,
+///   cos and sin where the host uses mrsolve's own (≤ 1 ulp) functions, so the normals agree to a few
+///   ulp (measured ≤ 4·10⁻⁶ relative in float, 10⁻¹⁴ in double) — a CUDA run sees the same noise as a
+///   CPU run, up to round-off.
+///
+/// `backend_traits<torch::Tensor>::value_type` is `double`: it is the scalar in which the sampler hands
+/// over coefficients, not the element type (a tensor's dtype is a run-time property). For float32 tensors
+/// the coefficients are rounded to float before use, exactly as the sampler does for `std::vector<float>`.
+/// Tensors in one call must share dtype and device (checked: mrsolve::invalid_argument otherwise).
+///
+/// `host_span` is not provided (the element type is not known at compile time), so dynamic thresholding
+/// is not available for tensor states; everything else (all solvers, `counter_noise`, `zero_noise`,
+/// `injected_noise`, `stationary_start`) is. Nor is the contiguous backend's fused in-pass noise
+/// (`linear_map_normal`): a stochastic step on a tensor fills its noise vector, then updates — the same
+/// values bit for bit, one more pass over memory.
+///
+/// Tensor handles are references: copying a `torch::Tensor` does not copy its elements. Use
+/// `x = mu.clone()` (not `x = mu`) to start a state from another tensor.
+///
+/// **The model.** `torchscript_model` calls `module.forward(x, mu, t)` under `torch::NoGradGuard` and
+/// copies the result into the sampler's preallocated output; `t` is a tensor in the units the model was
+/// trained with (table steps for the IR-SDE tables).
+///
+/// Note: LibTorch's headers (through glog) define macros named `CHECK`, `CHECK_EQ`, … that abort the
+/// program; a test framework with assertions of those names (doctest, Catch2) must be included after this
+/// header, with those macros `#undef`-ined first (see tests/restore/test_libtorch_backend.cpp).
+
+#include <torch/script.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numbers>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../backend/contiguous.hpp"
+#include "../backend/traits.hpp"
+#include "../error.hpp"
+#include "../noise/normal.hpp"
+#include "../noise/philox.hpp"
+
+namespace mrsolve {
+
+namespace detail {
+
+/// @brief Whether the host fast path applies to a tensor of the given dtype.
+inline bool torch_host_contiguous(const at::Tensor& t, c10::ScalarType type) noexcept {
+    return t.defined() && t.device().is_cpu() && t.layout() == c10::kStrided && t.scalar_type() == type &&
+           t.is_contiguous();
+}
+
+/// @brief A human-readable description of a tensor for error messages.
+inline std::string torch_describe(const at::Tensor& t) {
+    if (!t.defined()) return "an undefined tensor";
+    std::string shape = "[";
+    for (std::int64_t d = 0; d < t.dim(); ++d) shape += (d ? ", " : "") + std::to_string(t.size(d));
+    shape += "]";
+    return std::string(c10::toString(t.scalar_type())) + " tensor " + shape + " on " + t.device().str();
+}
+
+/// @brief Throws mrsolve::invalid_argument unless every tensor matches the first in dtype, device and
+/// element count.
+template <std::size_t NOut, std::size_t NIn>
+void torch_check_compatible(const std::array<at::Tensor*, NOut>& out, const std::array<const at::Tensor*, NIn>& in) {
+    const at::Tensor& ref = *in[0];
+    const auto check = [&ref](const at::Tensor& t, const char* role, std::size_t k) {
+        if (!t.defined() || t.scalar_type() != ref.scalar_type() || t.device() != ref.device() ||
+            t.numel() != ref.numel())
+            throw_invalid("libtorch backend: ", role, " ", k, " is ", torch_describe(t), " but input 0 is ",
+                          torch_describe(ref), " (all tensors of a state update need one dtype, device and size)");
+    };
+    for (std::size_t k = 1; k < NIn; ++k) check(*in[k], "input", k);
+    for (std::size_t k = 0; k < NOut; ++k) check(*out[k], "output", k);
+}
+
+/// @brief How two tensors share memory: not at all, as the identical view, or in some other way.
+enum class torch_alias { none, identical, partial };
+
+/// @brief Classifies the memory relation of two tensors.
+inline torch_alias torch_alias_of(const at::Tensor& a, const at::Tensor& b) {
+    if (!a.is_alias_of(b)) return torch_alias::none;
+    if (a.data_ptr() == b.data_ptr() && a.sizes() == b.sizes() && a.strides() == b.strides())
+        return torch_alias::identical;
+    return torch_alias::partial;
+}
+
+/// @brief The tensor-op path of linear_map (any device, layout and floating dtype).
+template <std::size_t NOut, std::size_t NIn>
+bool torch_linear_map_ops(const std::array<at::Tensor*, NOut>& out, const std::array<std::array<double, NIn>, NOut>& coef,
+                          const std::array<const at::Tensor*, NIn>& in) {
+    at::NoGradGuard no_grad;
+    // A float tensor gets the coefficients rounded to float, as the sampler does for std::vector<float>.
+    const bool single = in[0]->scalar_type() != at::kDouble;
+    const auto scalar = [single](double c) -> at::Scalar {
+        return single ? at::Scalar(static_cast<double>(static_cast<float>(c))) : at::Scalar(c);
+    };
+    std::array<at::Tensor, NOut> deferred{};  // outputs computed into temporaries, copied at the end
+    for (std::size_t i = 0; i < NOut; ++i) {
+        at::Tensor& o = *out[i];
+        int self = -1;           // the input this output is (if exactly one, identically)
+        bool needs_temp = false;  // writing o early would destroy an input still to be read
+        for (std::size_t k = 0; k < NIn; ++k) {
+            const torch_alias a = torch_alias_of(o, *in[k]);
+            if (a == torch_alias::none) continue;
+            if (a == torch_alias::partial || self >= 0) needs_temp = true;
+            else self = static_cast<int>(k);
+            if (i + 1 < NOut) needs_temp = true;  // a later output reads this input
+        }
+        if (needs_temp) {
+            at::Tensor t = in[0]->mul(scalar(coef[i][0]));
+            for (std::size_t k = 1; k < NIn; ++k) t.add_(*in[k], scalar(coef[i][k]));
+            deferred[i] = std::move(t);
+        } else if (self >= 0) {
+            o.mul_(scalar(coef[i][static_cast<std::size_t>(self)]));
+            for (std::size_t k = 0; k < NIn; ++k)
+                if (static_cast<int>(k) != self) o.add_(*in[k], scalar(coef[i][k]));
+        } else {
+            at::mul_out(o, *in[0], scalar(coef[i][0]));
+            for (std::size_t k = 1; k < NIn; ++k) o.add_(*in[k], scalar(coef[i][k]));
+        }
+    }
+    bool finite = true;
+    for (std::size_t i = 0; i < NOut; ++i) {
+        if (deferred[i].defined()) out[i]->copy_(deferred[i]);
+        finite = finite && at::isfinite(*out[i]).all().template item<bool>();
+    }
+    return finite;
+}
+
+/// @brief (hi, lo) 32-bit words of m·c for a 32-bit constant m and a tensor c of 32-bit values held in
+/// int64, without 64-bit overflow: m = m_hi·2¹⁶ + m_lo, every partial product stays below 2⁴⁹.
+inline std::pair<at::Tensor, at::Tensor> torch_mulhilo32(std::uint32_t m, const at::Tensor& c) {
+    constexpr std::int64_t mask16 = 0xFFFF, mask32 = 0xFFFFFFFF;
+    const auto m_lo = static_cast<std::int64_t>(m & 0xFFFFu), m_hi = static_cast<std::int64_t>(m >> 16);
+    const at::Tensor a = c * m_lo;                                      // < 2⁴⁸
+    const at::Tensor b = c * m_hi;                                      // < 2⁴⁸
+    const at::Tensor s = a + at::bitwise_left_shift(at::bitwise_and(b, mask16), 16);  // < 2⁴⁹
+    at::Tensor lo = at::bitwise_and(s, mask32);
+    at::Tensor hi = at::bitwise_right_shift(b, 16) + at::bitwise_right_shift(s, 32);
+    return {std::move(hi), std::move(lo)};
+}
+
+/// @brief Philox4x32-10 of the counters (c0, c1, c2, c3) — int64 tensors of 32-bit values — under a key,
+/// with tensor operations on the tensors' device (the same function as detail::philox4x32_10).
+inline std::array<at::Tensor, 4> torch_philox4x32_10(std::array<at::Tensor, 4> c, philox4x32_key key) {
+    for (int round = 0; round < 10; ++round) {
+        if (round > 0) key = philox4x32_bump_key(key);
+        auto [hi0, lo0] = torch_mulhilo32(philox4x32_m0, c[0]);
+        auto [hi1, lo1] = torch_mulhilo32(philox4x32_m1, c[2]);
+        c = {at::bitwise_xor(at::bitwise_xor(hi1, c[1]), static_cast<std::int64_t>(key[0])), std::move(lo1),
+             at::bitwise_xor(at::bitwise_xor(hi0, c[3]), static_cast<std::int64_t>(key[1])), std::move(lo0)};
+    }
+    return c;
+}
+
+/// @brief The standard normals philox_normal(seed).normal<T>(step, e) for e = 0 … n − 1, computed with
+/// tensor operations on `device`, as a flat tensor of dtype float32 (compute = float) or float64.
+///
+/// Follows the keying contract of mrsolve::philox_normal: the Philox words and the uniforms are
+/// bit-identical to the host generator's; R = √(−2 ln u), θ = 2π·u, R cos θ and R sin θ are evaluated
+/// with LibTorch's log, sqrt, cos and sin in the compute type, where the host uses mrsolve's own
+/// branch-free functions (noise/box_muller.hpp), so the normals agree to a few ulp.
+/// @param generator the generator (its seed is the key)
+/// @param step the step index
+/// @param n the number of elements
+/// @param compute at::kFloat or at::kDouble: which of the two streams of the contract
+/// @param device where to compute
+/// @return the normals, shape [n]
+inline at::Tensor torch_philox_normals(const philox_normal& generator, std::uint64_t step, std::int64_t n,
+                                       c10::ScalarType compute, const c10::Device& device) {
+    at::NoGradGuard no_grad;
+    const bool single = compute == at::kFloat;
+    const std::int64_t group = single ? 4 : 2;
+    const std::int64_t groups = (n + group - 1) / group;
+    const auto i64 = at::TensorOptions().dtype(at::kLong).device(device);
+    const at::Tensor g = at::arange(groups, i64);
+    constexpr std::int64_t mask32 = 0xFFFFFFFF;
+    std::array<at::Tensor, 4> counter{at::bitwise_and(g, mask32), at::bitwise_right_shift(g, 32),
+                                      at::full({groups}, static_cast<std::int64_t>(step & 0xFFFFFFFFu), i64),
+                                      at::full({groups}, static_cast<std::int64_t>(step >> 32), i64)};
+    const std::uint64_t seed = generator.seed();
+    const philox4x32_key key{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)};
+    const auto r = torch_philox4x32_10(std::move(counter), key);
+    const auto box_muller = [compute](const at::Tensor& u_radius, const at::Tensor& u_angle) {
+        // R = √((−2)·ln u), θ = (2π)·u, (R·cos θ, R·sin θ): the host's Box–Muller, with LibTorch's functions.
+        const double two_pi = compute == at::kFloat ? static_cast<double>(2.0f * std::numbers::pi_v<float>)
+                                                    : 2.0 * std::numbers::pi_v<double>;
+        const at::Tensor radius = at::sqrt(at::log(u_radius) * -2.0);
+        const at::Tensor theta = u_angle * two_pi;
+        return std::pair<at::Tensor, at::Tensor>{radius * at::cos(theta), radius * at::sin(theta)};
+    };
+    at::Tensor z;
+    if (single) {
+        // u = ((r >> 9) + ½)·2⁻²³ exactly: (r >> 9)·2⁻²³ + 2⁻²⁴, both steps exact in float.
+        const auto uniform = [](const at::Tensor& bits) {
+            return at::bitwise_right_shift(bits, 9).to(at::kFloat) * 0x1p-23 + 0x1p-24;
+        };
+        auto [z0, z1] = box_muller(uniform(r[0]), uniform(r[1]));
+        auto [z2, z3] = box_muller(uniform(r[2]), uniform(r[3]));
+        z = at::stack({z0, z1, z2, z3}, 1).reshape({-1});
+    } else {
+        // u = (((hi·2³² + lo) >> 12) + ½)·2⁻⁵² with (hi·2³² + lo) >> 12 = hi·2²⁰ + (lo >> 12) < 2⁵².
+        const auto uniform = [](const at::Tensor& lo, const at::Tensor& hi) {
+            const at::Tensor k = at::bitwise_left_shift(hi, 20) + at::bitwise_right_shift(lo, 12);
+            return k.to(at::kDouble) * 0x1p-52 + 0x1p-53;
+        };
+        auto [z0, z1] = box_muller(uniform(r[0], r[1]), uniform(r[2], r[3]));
+        z = at::stack({z0, z1}, 1).reshape({-1});
+    }
+    return z.narrow(0, 0, n);
+}
+
+}  // namespace detail
+
+/// @brief Backend for `torch::Tensor` (= `at::Tensor`): any shape, any floating dtype, CPU or CUDA.
+///
+/// See the file comment for the two execution paths (host fast path on contiguous CPU float32/float64
+/// tensors; LibTorch tensor operations on the tensor's device otherwise) and their costs.
+template <>
+struct backend_traits<at::Tensor> {
+    /// @brief The scalar in which coefficients are passed (the element type is the tensor's dtype;
+    /// float32 tensors use the coefficients rounded to float).
+    using value_type = double;
+
+    /// @brief Number of elements. @param s state @return numel()
+    [[nodiscard]] static std::size_t size(const at::Tensor& s) noexcept {
+        return s.defined() ? static_cast<std::size_t>(s.numel()) : 0;
+    }
+
+    /// @brief A zero tensor of the same shape, dtype, device and memory format (`torch::zeros_like`).
+    /// @param s model @return the new tensor
+    [[nodiscard]] static at::Tensor make_like(const at::Tensor& s) {
+        at::NoGradGuard no_grad;
+        return at::zeros_like(s);
+    }
+
+    /// @brief The fused multi-output linear combination outᵢ = Σ_k cᵢₖ inₖ (see traits.hpp); an output
+    /// may be one of the inputs.
+    /// @tparam NOut number of outputs @tparam NIn number of inputs
+    /// @param out outputs @param coef coefficients @param in inputs
+    /// @return false if any output element is NaN or ±∞
+    /// @throws mrsolve::invalid_argument if the tensors differ in dtype, device or size
+    template <std::size_t NOut, std::size_t NIn>
+    static bool linear_map(const std::array<at::Tensor*, NOut>& out,
+                           const std::array<std::array<double, NIn>, NOut>& coef,
+                           const std::array<const at::Tensor*, NIn>& in) {
+        detail::torch_check_compatible<NOut, NIn>(out, in);
+        const c10::ScalarType type = in[0]->scalar_type();
+        if ((type == at::kFloat || type == at::kDouble) && all_host_contiguous<NOut, NIn>(out, in, type)) {
+            const auto n = static_cast<std::size_t>(in[0]->numel());
+            if (type == at::kDouble) {
+                std::array<double*, NOut> o{};
+                std::array<const double*, NIn> i{};
+                for (std::size_t k = 0; k < NOut; ++k) o[k] = out[k]->template data_ptr<double>();
+                for (std::size_t k = 0; k < NIn; ++k) i[k] = in[k]->template data_ptr<double>();
+                return detail::linear_map_host<NOut, NIn, double>(n, o, coef, i);
+            }
+            std::array<float*, NOut> o{};
+            std::array<const float*, NIn> i{};
+            std::array<std::array<float, NIn>, NOut> c{};
+            for (std::size_t k = 0; k < NOut; ++k) o[k] = out[k]->template data_ptr<float>();
+            for (std::size_t k = 0; k < NIn; ++k) i[k] = in[k]->template data_ptr<float>();
+            for (std::size_t r = 0; r < NOut; ++r)
+                for (std::size_t k = 0; k < NIn; ++k) c[r][k] = static_cast<float>(coef[r][k]);
+            return detail::linear_map_host<NOut, NIn, float>(n, o, c, i);
+        }
+        return detail::torch_linear_map_ops<NOut, NIn>(out, coef, in);
+    }
+
+    /// @brief Whether every element is finite. @param s state @return true if no NaN or ±∞
+    [[nodiscard]] static bool all_finite(const at::Tensor& s) {
+        if (detail::torch_host_contiguous(s, at::kFloat)) return host_all_finite(s.data_ptr<float>(), s.numel());
+        if (detail::torch_host_contiguous(s, at::kDouble)) return host_all_finite(s.data_ptr<double>(), s.numel());
+        at::NoGradGuard no_grad;
+        return at::isfinite(s).all().item<bool>();
+    }
+
+    /// @brief Fills s with the counter-based normals of a step, element e (row-major index) receiving
+    /// `generator.normal<T>(step, e)`, T = double for float64 tensors and float otherwise.
+    ///
+    /// Contiguous CPU float32/float64: `philox_normal::fill` on the storage (identical to the std::vector
+    /// backend). Otherwise: detail::torch_philox_normals on the tensor's device, copied in (the same
+    /// uniforms; normals equal to a few ulp).
+    /// @param s output @param generator the generator @param step the step index
+    static void fill_normal(at::Tensor& s, const philox_normal& generator, std::uint64_t step) {
+        if (detail::torch_host_contiguous(s, at::kFloat)) {
+            generator.fill(std::span<float>(s.data_ptr<float>(), size(s)), step);
+        } else if (detail::torch_host_contiguous(s, at::kDouble)) {
+            generator.fill(std::span<double>(s.data_ptr<double>(), size(s)), step);
+        } else {
+            at::NoGradGuard no_grad;
+            const c10::ScalarType compute = s.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+            s.copy_(detail::torch_philox_normals(generator, step, s.numel(), compute, s.device()).view(s.sizes()));
+        }
+    }
+
+private:
+    template <std::size_t NOut, std::size_t NIn>
+    static bool all_host_contiguous(const std::array<at::Tensor*, NOut>& out, const std::array<const at::Tensor*, NIn>& in,
+                                    c10::ScalarType type) noexcept {
+        for (const at::Tensor* t : in)
+            if (!detail::torch_host_contiguous(*t, type)) return false;
+        for (const at::Tensor* t : out)
+            if (!detail::torch_host_contiguous(*t, type)) return false;
+        return true;
+    }
+    template <class T>
+    static bool host_all_finite(const T* p, std::int64_t n) noexcept {
+        for (std::int64_t e = 0; e < n; ++e)
+            if (!std::isfinite(p[e])) return false;
+        return true;
+    }
+};
+
+/// @brief How a torchscript_model passes the time to its module.
+struct torchscript_model_options {
+    /// @brief The module receives time_scale · t, where t is the sampler's time (table steps for
+    /// irsde_table): 1 when the model was trained on table steps, 1/T when it was trained on t/T, …
+    double time_scale = 1.0;
+    /// @brief true: t is a tensor of shape [B] (B = x.size(0), one entry per batch item, the usual
+    /// convention of diffusion networks); false: a 0-dimensional tensor.
+    bool batched_time = true;
+};
+
+/// @brief A TorchScript network as a sampler model: `model(x, mu, t, out)` runs
+/// `module.forward(x, mu, time)` under torch::NoGradGuard and copies the result into `out`.
+///
+/// The time tensor has x's dtype and device, and is allocated once and refilled in place (`fill_`, no
+/// host-to-device copy); the call allocates only what the module itself allocates. The module is put in
+/// eval mode. Not thread-safe (it owns the time tensor); use one per thread.
+class torchscript_model {
+public:
+    /// @brief Wraps a loaded module.
+    /// @param module the TorchScript module, already on the device of the states it will see
+    /// @param options how the time is passed
+    /// @throws mrsolve::invalid_argument if time_scale is not finite and positive
+    explicit torchscript_model(torch::jit::script::Module module, torchscript_model_options options = {})
+        : module_(std::move(module)), options_(options) {
+        if (!(std::isfinite(options_.time_scale) && options_.time_scale > 0))
+            detail::throw_invalid("torchscript_model: time_scale must be finite and > 0, got ", options_.time_scale);
+        module_.eval();
+    }
+
+    /// @brief Loads a TorchScript file onto a device.
+    /// @param path the file written by `torch.jit.save` / `ScriptModule.save`
+    /// @param device where the module's parameters go (the states must live there too)
+    /// @param options how the time is passed
+    /// @return the model
+    /// @throws c10::Error if the file cannot be read or is not a TorchScript archive
+    [[nodiscard]] static torchscript_model load(const std::string& path, const c10::Device& device = c10::kCPU,
+                                                torchscript_model_options options = {}) {
+        return torchscript_model(torch::jit::load(path, device), options);
+    }
+
+    /// @brief Evaluates the network: out ← module.forward(x, mu, time_scale · t).
+    /// @param x the state @param mu the condition (degraded image) @param t the sampler's time
+    /// @param out the preallocated output (shape of x)
+    /// @throws mrsolve::invalid_argument if the module's result does not have out's shape, or does not
+    /// return a tensor; c10::Error from the module itself
+    void operator()(const at::Tensor& x, const at::Tensor& mu, double t, at::Tensor& out) {
+        at::NoGradGuard no_grad;
+        const bool batched = options_.batched_time && x.dim() >= 1;
+        const std::int64_t items = batched ? x.size(0) : 0;
+        if (!time_.defined() || time_.device() != x.device() || time_.scalar_type() != x.scalar_type() ||
+            (batched ? time_.dim() != 1 || time_.size(0) != items : time_.dim() != 0)) {
+            time_ = batched ? at::empty({items}, x.options()) : at::empty({}, x.options());
+        }
+        time_.fill_(options_.time_scale * t);
+        const c10::IValue result = module_.forward({x, mu, time_});
+        if (!result.isTensor()) detail::throw_invalid("torchscript_model: forward(x, mu, t) did not return a tensor");
+        const at::Tensor& r = result.toTensor();
+        if (r.sizes() != out.sizes())
+            detail::throw_invalid("torchscript_model: forward(x, mu, t) returned ", detail::torch_describe(r),
+                                  " but the output is ", detail::torch_describe(out), " (x is ",
+                                  detail::torch_describe(x), ")");
+        out.copy_(r);
+        ++calls_;
+    }
+
+    /// @brief How many times the network was evaluated. @return the count
+    [[nodiscard]] std::int64_t calls() const noexcept { return calls_; }
+    /// @brief The wrapped module. @return the module
+    [[nodiscard]] torch::jit::script::Module& module() noexcept { return module_; }
+    /// @brief The time options. @return the options
+    [[nodiscard]] const torchscript_model_options& options() const noexcept { return options_; }
+
+private:
+    torch::jit::script::Module module_;
+    torchscript_model_options options_;
+    at::Tensor time_;
+    std::int64_t calls_ = 0;
+};
+
+}  // namespace mrsolve

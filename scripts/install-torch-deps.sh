@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the LibTorch adapter and the restoration example need, from Debian's packages
+# (Debian 12 / bookworm), through scripts/install-deps.sh (idempotent; MRSOLVE_SKIP_DEPS=1 skips it):
+#   libtorch-dev      LibTorch 1.13 (C++; CMake package "Torch")   mrsolve::libtorch, examples/restore
+#   zlib1g-dev        zlib (deflate)                               examples/restore's PNG writer/reader
+# With --training it also installs what training/train.py needs (not the tests):
+#   python3-torch     PyTorch 1.13 (Python)
+#   python3-numpy     NumPy
+#   python3-skimage   scikit-image: the photographs in skimage/data (training and held-out images)
+#   python3-sklearn   scikit-learn: china.jpg and flower.jpg in sklearn/datasets/images
+#   python3-pil       Pillow (JPEG decoding of the sklearn images, PNG export of the crops)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+packages=(libtorch-dev zlib1g-dev)
+if [[ "${1:-}" == "--training" ]]; then
+    packages+=(python3-torch python3-numpy python3-skimage python3-sklearn python3-pil)
+elif [[ $# -gt 0 ]]; then
+    echo "install-torch-deps: unknown argument '$1' (expected --training or nothing)" >&2
+    exit 2
+fi
+exec bash scripts/install-deps.sh "${packages[@]}"
