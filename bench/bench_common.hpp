@@ -66,15 +66,57 @@ struct zero_model {
     const int writes = 2;
     return reads + writes + (stochastic && !fused_noise ? 2 : 0);
 }
+/// The same count for a method: Heun (two model evaluations per step, deterministic) makes two passes,
+/// the predictor x' = a x + b μ + c·raw (3 reads, 1 write) and the corrector
+/// x = a x + b x' + c μ + d·raw₂ (4 reads, 1 write): 9 arrays.
+/// @tparam Method the solver object type
+template <class Method>
+[[nodiscard]] constexpr int method_arrays_per_step(const Method& method, bool fused_noise) noexcept {
+    if constexpr (mrsolve::TwoStageMethod<Method>) return 9;
+    else return arrays_per_step(method.order, Method::stochastic, fused_noise);
+}
+/// Earlier model outputs a timed run needs in its history so that every timed step is full order
+/// (none for the one-step two-stage method).
+template <class Method>
+[[nodiscard]] constexpr int history_to_seed(const Method& method) noexcept {
+    if constexpr (mrsolve::TwoStageMethod<Method>) return 0;
+    else return method.order - 1;
+}
 
-/// Median of the triad bandwidths measured so far for a size (bytes/s), filled by the triad benchmarks.
+/// The triad bandwidths measured so far for a size (bytes/s), filled by the triad benchmarks.
 inline std::map<std::size_t, std::vector<double>>& triad_samples() {
     static std::map<std::size_t, std::vector<double>> samples;
     return samples;
 }
+/// The triad pass factories of each size (register_triad), for a step benchmark whose triad was
+/// filtered out of the run.
+inline std::map<std::size_t, std::function<std::function<void()>()>>& triad_makers() {
+    static std::map<std::size_t, std::function<std::function<void()>()>> makers;
+    return makers;
+}
+[[nodiscard]] inline double now_seconds() noexcept;  // the measurement clock (below)
+/// Passes per clock reading of the triad: enough that a reading's own cost stays below 1 %.
+[[nodiscard]] inline std::int64_t triad_repeat(std::size_t n) noexcept {
+    return std::max<std::int64_t>(1, 2'000'000 / static_cast<std::int64_t>(n));
+}
+/// Median of the triad bandwidths of a size (bytes/s). When `triad/<n>` did not run (a
+/// --benchmark_filter without it), measures it here, untimed by the step: one warm-up pass, then
+/// 7 samples of triad_repeat(n) passes, so that triad_ratio is always against this binary's triad.
 [[nodiscard]] inline double triad_median(std::size_t n) {
+    if (triad_samples()[n].empty()) {
+        const auto maker = triad_makers().find(n);
+        if (maker == triad_makers().end()) return 0.0;
+        const std::function<void()> pass = maker->second();
+        pass();
+        const std::int64_t repeat = triad_repeat(n);
+        for (int k = 0; k < 7; ++k) {
+            const double t0 = now_seconds();
+            for (std::int64_t r = 0; r < repeat; ++r) pass();
+            const double dt = (now_seconds() - t0) / static_cast<double>(repeat);
+            triad_samples()[n].push_back(12.0 * static_cast<double>(n) / dt);
+        }
+    }
     auto v = triad_samples()[n];
-    if (v.empty()) return 0.0;
     std::sort(v.begin(), v.end());
     const std::size_t m = v.size() / 2;
     return v.size() % 2 == 1 ? v[m] : 0.5 * (v[m - 1] + v[m]);
@@ -114,12 +156,13 @@ inline clock_kind& measurement_clock() {
 /// timed by `pass` (a callable doing one pass and returning when it is complete).
 inline void register_triad(std::size_t n, std::function<std::function<void()>()> make_pass, int repetitions,
                            double min_time) {
+    triad_makers()[n] = make_pass;
     benchmark::RegisterBenchmark(("triad/" + std::to_string(n)).c_str(),
                                  [n, make_pass](benchmark::State& state) {
                                      const std::function<void()> pass = make_pass();
                                      // Several passes per clock reading, so a reading's own cost
                                      // (a system call for the CPU clock) stays below 1 %.
-                                     const std::int64_t repeat = std::max<std::int64_t>(1, 2'000'000 / static_cast<std::int64_t>(n));
+                                     const std::int64_t repeat = triad_repeat(n);
                                      double seconds = 0;
                                      std::int64_t passes = 0;
                                      for (auto _ : state) {
@@ -190,7 +233,8 @@ void register_step(const std::string& solver, const Method& method, const backen
                    const image_shape& shape, int repetitions, double min_time) {
     const std::size_t n = shape.size();
     const bool fused = Method::stochastic && mrsolve::FusedNormalState<S>;
-    const int arrays = arrays_per_step(method.order, Method::stochastic, fused);
+    const int arrays = method_arrays_per_step(method, fused);
+    const int seeds = history_to_seed(method);
     const double bytes = static_cast<double>(arrays) * static_cast<double>(n) * sizeof(mrsolve::state_value_t<S>);
     const std::string name = "step/" + solver + "/" + ops.name + "/" + std::to_string(n);
     benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
@@ -221,7 +265,7 @@ void register_step(const std::string& solver, const Method& method, const backen
             const mrsolve::counter_noise noise(2024);
             for (auto _ : state) {
                 // Untimed: order − 1 earlier outputs (oldest first), so every timed step is full order.
-                for (int k = method.order - 1; k >= 1; --k) f->sampler->seed_history(model, f->x, f->mu, 90.0 + 4.0 * k);
+                for (int k = seeds; k >= 1; --k) f->sampler->seed_history(model, f->x, f->mu, 90.0 + 4.0 * k);
                 const double w0 = wall_seconds(), t0 = now_seconds();
                 f->sampler->run(std::span<const double>(grid), model, f->x, f->mu, noise);
                 const double dt = now_seconds() - t0, dw = wall_seconds() - w0;
@@ -259,8 +303,18 @@ void register_solvers(const backend_ops<S>& ops, const image_shape& shape, int r
     for (int k = 1; k <= 3; ++k) register_step("ode_noise_" + std::to_string(k), mrsolve::mr_ode<noise_prediction>{k}, ops, shape, repetitions, min_time);
     for (int k = 1; k <= 2; ++k) register_step("sde_data_" + std::to_string(k), mrsolve::mr_sde<data_prediction>{k}, ops, shape, repetitions, min_time);
     for (int k = 1; k <= 2; ++k) register_step("sde_noise_" + std::to_string(k), mrsolve::mr_sde<noise_prediction>{k}, ops, shape, repetitions, min_time);
+    // The baselines, in the variable-step (correct) form and in the published fixed-step form (the grid
+    // 90, 86, …, 10 is on integer table steps, as that form requires). Heun's "step" is its two model
+    // evaluations and two passes.
+    using mrsolve::step_mode;
     register_step("euler_ode", mrsolve::euler_ode{}, ops, shape, repetitions, min_time);
+    register_step("heun_ode", mrsolve::heun_ode{}, ops, shape, repetitions, min_time);
+    register_step("euler_maruyama", mrsolve::euler_maruyama{}, ops, shape, repetitions, min_time);
     register_step("posterior_exact", mrsolve::posterior_sampling{}, ops, shape, repetitions, min_time);
+    register_step("euler_ode_published", mrsolve::euler_ode{.mode = step_mode::published_fixed}, ops, shape, repetitions, min_time);
+    register_step("heun_ode_published", mrsolve::heun_ode{.mode = step_mode::published_fixed}, ops, shape, repetitions, min_time);
+    register_step("euler_maruyama_published", mrsolve::euler_maruyama{.mode = step_mode::published_fixed}, ops, shape, repetitions, min_time);
+    register_step("posterior_published", mrsolve::posterior_sampling{.mode = step_mode::published_fixed}, ops, shape, repetitions, min_time);
 }
 
 /// A line of /proc/cpuinfo ("model name"), or "unknown".
@@ -284,7 +338,10 @@ inline void print_configuration(const std::string& binary, const std::string& ba
         std::printf("  %-14s %s\n", key.c_str(), value.c_str());
         benchmark::AddCustomContext("mrsolve_" + key, value);
     };
-#if defined(__clang__)
+#if defined(__CUDACC__) && defined(__GNUC__) && !defined(__clang__)
+    item("compiler", "nvcc " + std::to_string(__CUDACC_VER_MAJOR__) + "." + std::to_string(__CUDACC_VER_MINOR__) +
+                         "." + std::to_string(__CUDACC_VER_BUILD__) + ", host compiler g++ " + __VERSION__);
+#elif defined(__clang__)
     item("compiler", std::string("clang ") + __clang_version__);
 #elif defined(__GNUC__)
     item("compiler", std::string("g++ ") + __VERSION__);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU check: on a machine with an NVIDIA GPU and this repository, builds and runs the Thrust backend's
-# CUDA tests and (when it exists) the CUDA part of the benchmark, and prints the figures.
+# CUDA tests and the CUDA benchmark (mrsolve_bench_thrust_cuda), and prints the figures.
 #
 #   bench/gpu_check.sh                 # build dir: build-gpu
 #   MRSOLVE_GPU_BUILD=/tmp/b bench/gpu_check.sh
@@ -12,19 +12,20 @@
 #   test_thrust_backend_cuda   every solver on thrust::device_vector<float|double> with the CUDA device
 #                              system against std::vector, the golden recordings, error reporting
 #   mrsolve_bench_thrust_cuda  benchmarks step/<solver>/thrust_cuda/<elements> and triad/<elements>
-#                              (-DMRSOLVE_BENCH_CUDA=ON; else mrsolve_bench; skipped with a message when
-#                              no such target exists yet)
+#                              (nvcc-built, configured with -DMRSOLVE_BENCH_CUDA=ON; the triad is a
+#                              thrust::transform on the same GPU)
 # Environment: MRSOLVE_CUDA_ARCH (default 90: H100/H200), MRSOLVE_BENCH_FILTER (Google Benchmark regex,
-# default 'thrust_cuda|triad'), MRSOLVE_BENCH_MIN_TIME (seconds per benchmark, default 0.2; a plain
-# number, as Debian 12's Google Benchmark 1.7 expects).
-# Exit status: non-zero if the build or a CUDA test fails, or if no GPU is visible.
+# default 'thrust_cuda|triad').
+# Record in docs/performance.md: the bytes_per_second and triad_ratio columns of the summary table
+# printed at the end (targets: triad_ratio >= 0.8 on 16*3*256*256 floats, one kernel per solver step).
+# Exit status: 1 if no GPU is visible, or the test build or a CUDA test fails; 2 if the tests pass but
+# the benchmark did not build or run to the end; 0 when everything ran.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build="${MRSOLVE_GPU_BUILD:-build-gpu}"
 arch="${MRSOLVE_CUDA_ARCH:-90}"
 filter="${MRSOLVE_BENCH_FILTER:-thrust_cuda|triad}"
-min_time="${MRSOLVE_BENCH_MIN_TIME:-0.2}"
 jobs="$(nproc 2>/dev/null || echo 4)"
 start=$SECONDS
 
@@ -77,23 +78,20 @@ if ! has_target test_thrust_backend_cuda; then
 fi
 cmake --build "$build" -j"$jobs" --target test_thrust_backend_cuda
 
-# The benchmark binary with the CUDA benchmarks: mrsolve_bench_thrust_cuda (nvcc-built, with the device's
-# own triad), or mrsolve_bench should they live there.
+# The CUDA benchmark: mrsolve_bench_thrust_cuda (nvcc-built, with the device's own triad).
 benches=()
 section "build the benchmark"
-for target in mrsolve_bench_thrust_cuda mrsolve_bench; do
-    has_target "$target" || continue
-    if cmake --build "$build" -j"$jobs" --target "$target"; then
-        benches+=("$target")
+if has_target mrsolve_bench_thrust_cuda; then
+    if cmake --build "$build" -j"$jobs" --target mrsolve_bench_thrust_cuda; then
+        benches+=(mrsolve_bench_thrust_cuda)
     else
-        echo "gpu_check: building $target failed; no figures from it"
+        echo "gpu_check: building mrsolve_bench_thrust_cuda failed; no figures from it"
     fi
-    break
-done
-if [[ ${#benches[@]} -eq 0 ]]; then
-    echo "gpu_check: no benchmark target (mrsolve_bench_thrust_cuda / mrsolve_bench) yet, or Google Benchmark"
-    echo "           is missing; skipping the benchmark"
+else
+    echo "gpu_check: no target mrsolve_bench_thrust_cuda (MRSOLVE_BENCH_CUDA=ON did not configure, or Google"
+    echo "           Benchmark is missing; see $build.configure.log); skipping the benchmark"
 fi
+bench_ok=1
 
 section "CUDA tests"
 # MRSOLVE_REQUIRE_GPU=1: the test fails instead of reporting itself skipped when it sees no GPU.
@@ -103,7 +101,9 @@ MRSOLVE_REQUIRE_GPU=1 ctest --test-dir "$build" -R '^thrust_backend_cuda$' -V --
 for target in "${benches[@]}"; do
     section "benchmark $target: $filter"
     bench="$(find "$build" -type f -name "$target" -perm -u+x | head -n 1)"
-    if ! "$bench" --benchmark_list_tests=true --benchmark_filter=thrust_cuda 2>/dev/null | grep -q thrust_cuda; then
+    # (Listed into a variable first: under pipefail, grep -q closing the pipe early could fail the test.)
+    listed="$("$bench" --benchmark_list_tests=true --benchmark_filter=thrust_cuda 2>/dev/null || true)"
+    if ! grep -q thrust_cuda <<<"$listed"; then
         echo "gpu_check: $target has no thrust_cuda benchmarks (a host build); skipping it"
         continue
     fi
@@ -111,10 +111,17 @@ for target in "${benches[@]}"; do
     # The benchmark main prints the build configuration first; the counters bytes_per_second and
     # triad_ratio (achieved bandwidth / the triad's of the same size) are the figures to record.
     status=0
-    timeout 240 "$bench" --benchmark_filter="$filter" --benchmark_min_time="$min_time" \
+    # Each benchmark runs 5 repetitions and reports their mean, median, stddev and cv (set in the code).
+    timeout 300 "$bench" --benchmark_filter="$filter" \
         --benchmark_counters_tabular=true --benchmark_out="$json" --benchmark_out_format=json || status=$?
-    [[ $status -ne 0 ]] && echo "gpu_check: $target failed or timed out (status $status)"
-    [[ -f "$json" ]] && echo "JSON: $json"
+    if [[ $status -ne 0 ]]; then
+        echo "gpu_check: $target failed or timed out (status $status)"
+        bench_ok=0
+    fi
+    if [[ -s "$json" ]]; then
+        section "figures (medians): $json"
+        python3 bench/summarize.py "$json" || echo "gpu_check: could not summarise $json (python3?)"
+    fi
 done
 
 section "done"
@@ -123,3 +130,7 @@ if [[ "$tests_ok" != 1 ]]; then
     exit 1
 fi
 echo "gpu_check: CUDA tests passed"
+if [[ ${#benches[@]} -eq 0 || "$bench_ok" != 1 ]]; then
+    echo "gpu_check: no complete benchmark figures (see above)" >&2
+    exit 2
+fi

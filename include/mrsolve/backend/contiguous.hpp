@@ -94,11 +94,20 @@ unsigned for_host_chunks(std::size_t n, Body&& body) noexcept {
 /// @brief outᵢ[e] = Σ_k cᵢₖ inₖ[e] for e < n on the calling thread, one pass; returns the OR of
 /// (output − output ≠ 0) over all outputs, nonzero exactly when an output is NaN or ±∞.
 template <std::size_t NOut, std::size_t NIn, std::floating_point T>
-unsigned linear_map_kernel(std::size_t n, const std::array<T*, NOut>& out, const std::array<std::array<T, NIn>, NOut>& c,
-                           const std::array<const T*, NIn>& in) noexcept {
+unsigned linear_map_kernel(std::size_t n, const std::array<T*, NOut>& out_ref,
+                           const std::array<std::array<T, NIn>, NOut>& c_ref,
+                           const std::array<const T*, NIn>& in_ref) noexcept {
     // Outputs may alias inputs at the same index only; there is no dependence between iterations,
     // which the pragma tells the vectoriser. The finiteness test is an integer OR-reduction of
     // (v − v ≠ 0), true exactly for NaN and ±∞, so the loop stays vectorisable.
+    // Local copies of the coefficients and pointers: when the caller's arrays are reachable from
+    // elsewhere (captured by a lambda that an OpenMP region shares), a store to out[i][e] might, for
+    // all the compiler knows, overwrite a coefficient (both are T), so it reloaded the coefficients
+    // every element and did not vectorise the loop (seen with GCC 12 and -fopenmp: 10× slower steps on
+    // states below openmp_min_elements). Locals whose address never escapes cannot be aliased.
+    const std::array<std::array<T, NIn>, NOut> c = c_ref;
+    const std::array<T*, NOut> out = out_ref;
+    const std::array<const T*, NIn> in = in_ref;
     unsigned bad = 0;
 #if defined(__clang__)
 #pragma clang diagnostic push

@@ -53,6 +53,26 @@ struct eigen_backend {
         return detail::linear_map_host<NOut, NIn>(size(*in[0]), o, coef, i);
     }
 
+    /// @brief The fused stochastic step (see traits.hpp): linear_map with the counter-based normals of
+    /// the step as the last input, generated block by block inside the pass (element order = storage
+    /// order), so the noise never travels through memory; the same bits as fill_normal followed by
+    /// linear_map.
+    /// @tparam NOut number of outputs @tparam NIn number of inputs, the normals included
+    /// @param out outputs @param coef coefficient matrix (last column: the normals')
+    /// @param in the other inputs @param generator the generator @param step the step index
+    /// @return false if any output element is NaN or ±∞
+    template <std::size_t NOut, std::size_t NIn>
+    static bool linear_map_normal(const std::array<S*, NOut>& out,
+                                  const std::array<std::array<value_type, NIn>, NOut>& coef,
+                                  const std::array<const S*, NIn - 1>& in, const philox_normal& generator,
+                                  std::uint64_t step) noexcept {
+        std::array<value_type*, NOut> o{};
+        std::array<const value_type*, NIn - 1> i{};
+        for (std::size_t k = 0; k < NOut; ++k) o[k] = out[k]->data();
+        for (std::size_t k = 0; k + 1 < NIn; ++k) i[k] = in[k]->data();
+        return detail::linear_map_normal_host<NOut, NIn>(size(*out[0]), o, coef, i, generator, step);
+    }
+
     /// @brief Whether every element is finite. @param s state @return true if no NaN or ±∞
     [[nodiscard]] static bool all_finite(const S& s) noexcept { return s.allFinite(); }
 

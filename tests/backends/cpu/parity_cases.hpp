@@ -8,9 +8,9 @@
 // (seed 0), and, for the stochastic solvers, with other seeds on a larger state (the same seed gives the
 // same path on every backend). The tolerance is 1e-6 for float states and 1e-12 for double
 // states. Every CPU backend runs the same host loops and the same normal generator over its storage, so
-// the results are in fact bit for bit the same — also between a backend that fuses the normals into the
-// step (linear_map_normal: std::vector, xtensor) and one that fills them first (Eigen): the tests assert
-// both.
+// the results are in fact bit for bit the same: every CPU backend fuses the normals into the step
+// (linear_map_normal: std::vector, Eigen, xtensor); the buffered path (fill the normals, then the map) is
+// checked bit for bit against the fused one in tests/test_fused_noise.cpp.
 
 #include <doctest/doctest.h>
 

@@ -140,6 +140,7 @@ static_assert(!ContiguousContainer<Eigen::VectorXd> && !ContiguousContainer<Eige
 static_assert(State<Eigen::VectorXf> && State<Eigen::VectorXd> && State<Eigen::MatrixXf> && State<Eigen::ArrayXXd>);
 static_assert(State<Eigen::Matrix<float, 3, 4>> && State<Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>>);
 static_assert(HostState<Eigen::MatrixXf> && NormalFillable<Eigen::ArrayXXd>);
+static_assert(FusedNormalState<Eigen::VectorXf> && FusedNormalState<Eigen::ArrayXXd>);
 static_assert(!State<Eigen::VectorXi> && !State<Eigen::VectorXcd>);
 static_assert(!State<Eigen::Map<Eigen::VectorXf>>);  // does not own its storage
 
@@ -293,6 +294,27 @@ TEST_CASE_TEMPLATE("xtensor normals: storage index e gets normal e, fused or fil
     CHECK(traits::template linear_map_normal<1, 2>({&out_fused}, c, {&x}, generator, 7));
     CHECK(traits::template linear_map<1, 2>({&out_filled}, c, {&x, &z}));
     CHECK(out_fused == out_filled);
+}
+
+TEST_CASE_TEMPLATE("Eigen normals: storage index e gets normal e, fused or filled", S, Eigen::VectorXf,
+                   Eigen::ArrayXXd) {
+    using traits = mrsolve::backend_traits<S>;
+    using T = mrsolve::state_value_t<S>;
+    S like;
+    if constexpr (S::ColsAtCompileTime == 1) like.resize(63, 1);
+    else like.resize(7, 9);
+    const mrsolve::philox_normal generator(99);
+    S z = traits::make_like(like);
+    traits::fill_normal(z, generator, 7);
+    for (Eigen::Index e = 0; e < z.size(); ++e)
+        CHECK(z.data()[e] == generator.normal<T>(7, static_cast<std::uint64_t>(e)));
+    // linear_map_normal is bitwise fill_normal followed by linear_map.
+    S x = traits::make_like(like), out_fused = traits::make_like(like), out_filled = traits::make_like(like);
+    for (Eigen::Index e = 0; e < x.size(); ++e) x.data()[e] = static_cast<T>(0.01 * static_cast<double>(e));
+    const std::array<std::array<T, 2>, 1> c{{{T(0.9), T(0.25)}}};
+    CHECK(traits::template linear_map_normal<1, 2>({&out_fused}, c, {&x}, generator, 7));
+    CHECK(traits::template linear_map<1, 2>({&out_filled}, c, {&x, &z}));
+    for (Eigen::Index e = 0; e < x.size(); ++e) CHECK(out_fused.data()[e] == out_filled.data()[e]);
 }
 
 TEST_CASE("xtensor host_span is the storage, in storage order") {
