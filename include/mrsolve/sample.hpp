@@ -49,12 +49,35 @@ struct dynamic_thresholding {
     std::size_t batch_items = 1;  ///< the state is this many equal items; each gets its own s
 };
 
+/// @brief What run() does when a step produces a NaN or an infinity (a non-finite model output, or a
+/// finite one whose update overflows). Exceptions thrown by the model and model outputs of the wrong size
+/// are not faults of this kind: they always propagate (see sampler::run).
+enum class fault_policy {
+    /// Throw mrsolve::non_finite_error naming the 1-based step k and its time. x is left as the failed
+    /// step left it: the non-finite result of step k in most cases (the update writes x in its single
+    /// pass before its finiteness is known), x_{t_{k−1}} when the fault was caught before x was written
+    /// (Heun's predictor, the conversion pass of thresholding). The default, at no cost.
+    throw_error,
+    /// Stop at step k, put x back to x_{t_{k−1}} (the last finite state; x_{t₀} when k = 1) and return
+    /// normally with sample_result::status saying what happened. Costs one copy of x per step (a read and
+    /// a write pass into a workspace state allocated when the sampler is built).
+    stop
+};
+
+/// @brief How a run ended (sample_result::status).
+enum class sample_status {
+    completed,                ///< every step was taken; x holds x_{t_M}
+    non_finite_model_output,  ///< fault_policy::stop: the model returned NaN/Inf at step fault_step
+    non_finite_state          ///< fault_policy::stop: the update of step fault_step overflowed to NaN/Inf
+};
+
 /// @brief Options of the sampling loop (the solver object holds the method's own options).
 struct sample_options {
     fit_target fit = fit_target::noise;                    ///< what the model returns
     order_policy orders = order_policy::lower_order_final; ///< order of each step
     bool denoise_last = false;  ///< replace the last step by the data prediction at t_{M−1} (same NFE)
     std::optional<dynamic_thresholding> thresholding;      ///< data prediction only
+    fault_policy on_fault = fault_policy::throw_error;     ///< what a NaN/Inf during sampling does
 
     /// @brief The loop semantics of the published sampler (DESIGN.md §4), without thresholding.
     /// @param fit what the model returns
@@ -71,8 +94,13 @@ struct sample_options {
 
 /// @brief Statistics of one run.
 struct sample_result {
-    int nfe = 0;    ///< model evaluations made by this run
-    int steps = 0;  ///< steps taken (grid intervals)
+    int nfe = 0;    ///< model evaluations made by this run (with fault_policy::stop: including step fault_step's)
+    int steps = 0;  ///< steps completed (M, or fault_step − 1 after a stop); x holds x_{t_steps}
+    sample_status status = sample_status::completed;  ///< completed, or why fault_policy::stop stopped
+    int fault_step = 0;  ///< the 1-based step at which the run stopped; 0 when completed
+    double fault_time = std::numeric_limits<double>::quiet_NaN();  ///< the time of that evaluation or state
+    /// @brief Whether every step was taken. @return status == sample_status::completed
+    [[nodiscard]] bool completed() const noexcept { return status == sample_status::completed; }
 };
 
 /// @brief What an observer sees after each step.
@@ -165,6 +193,7 @@ public:
             extra_ = backend_traits<S>::make_like(like);
             second_raw_ = backend_traits<S>::make_like(like);
         }
+        if (options_.on_fault == fault_policy::stop) last_finite_ = backend_traits<S>::make_like(like);
     }
 
     /// @brief Evaluates the model at an earlier point (x, t) and pushes its output onto the history, so
@@ -198,9 +227,15 @@ public:
     ///        of counter_noise::fill followed by the buffered update. Other sources fill a workspace
     ///        vector first.
     /// @param observer called after every step with a step_info
-    /// @return NFE and steps
+    /// @return NFE, steps and status (sample_status::completed unless sample_options::on_fault is
+    ///         fault_policy::stop and a NaN/Inf appeared: then x holds the last finite state)
     /// @throws mrsolve::invalid_argument for a bad grid, size mismatches, non-finite inputs, or an NFE too
-    ///         small for the order; mrsolve::non_finite_error (with the step index) if a NaN/Inf appears
+    ///         small for the order, and for a model output of the wrong size at step k (the message names
+    ///         k, the time and both sizes; x holds x_{t_{k−1}}); mrsolve::non_finite_error (with the step
+    ///         index and time) if a NaN/Inf appears and on_fault is fault_policy::throw_error (x: see
+    ///         fault_policy::throw_error). An exception thrown by the model propagates unchanged, and x
+    ///         holds x_{t_{k−1}} (the model reads x, never writes it). After any of these the sampler
+    ///         is usable again: the next run starts afresh.
     template <class Model, class Noise, class Observer>
         requires ScoreFn<Model, S, real_type>
     sample_result run(std::span<const real_type> grid, Model&& model, S& x, const S& mu, Noise&& noise,
@@ -308,9 +343,14 @@ private:
     template <class Model>
     void evaluate_into(Model& model, const S& x, const S& mu, Real t, int step, S& out) {
         model(x, mu, t, out);
-        if (traits::size(out) != n_)
-            detail::throw_invalid("the model output at step ", step, " (t = ", t, ") has size ", traits::size(out),
+        if (traits::size(out) != n_) {
+            const std::size_t size = traits::size(out);
+            // The model resized the workspace: give it its shape back (error path only), so that the
+            // sampler stays usable, then report.
+            out = traits::make_like(x);
+            detail::throw_invalid("the model output at step ", step, " (t = ", t, ") has size ", size,
                                   ", expected ", n_);
+        }
     }
 
     [[nodiscard]] affine_map<Real> conversion_at(Real t, fit_target to) const {
@@ -451,13 +491,27 @@ private:
         }
     }
 
-    [[noreturn]] void report_non_finite(int step, Real s, Real t) const { report_non_finite(step, s, t, raw_); }
     [[noreturn]] void report_non_finite(int step, Real s, Real t, const S& output) const {
         if (!traits::all_finite(output))
             throw non_finite_error(detail::message("the model output at step ", step, " (t = ", s,
                                                    ") contains NaN or Inf"), step, static_cast<double>(s));
         throw non_finite_error(detail::message("the state became NaN or Inf at step ", step, " (t = ", t, ")"), step,
                                static_cast<double>(t));
+    }
+
+    // fault_policy::stop keeps a copy of x_{t_{i−1}} while step i runs (one extra pass; none by default).
+    void keep_last_finite(const S& x) {
+        if (options_.on_fault == fault_policy::stop) linear_map_1<1>(last_finite_, {Real(1)}, {&x});
+    }
+    // A NaN/Inf at step i: throws (fault_policy::throw_error), or restores x and records the stop.
+    void on_non_finite(int step, Real s, Real t, const S& output, S& x, sample_result& result) {
+        if (options_.on_fault == fault_policy::throw_error) report_non_finite(step, s, t, output);
+        const bool bad_output = !traits::all_finite(output);
+        linear_map_1<1>(x, {Real(1)}, {&last_finite_});
+        result.status = bad_output ? sample_status::non_finite_model_output : sample_status::non_finite_state;
+        result.fault_step = step;
+        result.fault_time = static_cast<double>(bad_output ? s : t);
+        result.steps = step - 1;
     }
 
     template <class Model, class Noise, class Observer>
@@ -469,6 +523,7 @@ private:
             const Real s = grid[static_cast<std::size_t>(i) - 1], t = grid[static_cast<std::size_t>(i)];
             evaluate(model, x, mu, s, i);
             ++result.nfe;
+            keep_last_finite(x);
             if (options_.denoise_last && i == steps) {
                 // The published final step: the data prediction at (x_{M−1}, t_{M−1}).
                 const auto to_data = conversion_at(s, fit_target::data);
@@ -483,7 +538,10 @@ private:
                 } else {
                     ok = linear_map_1<3>(x, {to_data.x_coef, to_data.mu_coef, to_data.out_coef}, {&x, &mu, &raw_});
                 }
-                if (!ok) report_non_finite(i, s, t);
+                if (!ok) {
+                    on_non_finite(i, s, t, raw_, x, result);
+                    return;
+                }
                 observer(step_info<Real, S>{i, steps, t, family_->lambda(t), x, raw_});
                 break;
             }
@@ -526,7 +584,10 @@ private:
                 default: break;
             }
             push(slot_index_of(slot), g.lambda_s);
-            if (!ok) report_non_finite(i, s, t);
+            if (!ok) {
+                on_non_finite(i, s, t, raw_, x, result);
+                return;
+            }
             observer(step_info<Real, S>{i, steps, t, g.lambda_t, x, raw_});
         }
     }
@@ -547,17 +608,25 @@ private:
                 return std::array<Real, 3>{-f + kappa * e.x_coef, f + kappa * e.mu_coef, kappa * e.out_coef};
             };
             evaluate(model, x, mu, s, i);
+            keep_last_finite(x);
             const auto d1 = derivative(s);
             // Predictor x' = x − Δ d(x, s).
             bool ok = linear_map_1<3>(extra_, {1 - delta * d1[0], -delta * d1[1], -delta * d1[2]}, {&x, &mu, &raw_});
-            if (!ok) report_non_finite(i, s, t);
+            if (!ok) {
+                ++result.nfe;
+                on_non_finite(i, s, t, raw_, x, result);
+                return;
+            }
             evaluate_into(model, extra_, mu, s2, i, second_raw_);
             result.nfe += 2;
             // x_t = x − ½Δ(d₁ + d₂) = ½ x + ½ x' − ½ Δ d(x', s − Δ).
             const auto d2 = derivative(s2);
             ok = linear_map_1<4>(x, {Real(0.5), Real(0.5) - delta * d2[0] / 2, -delta * d2[1] / 2, -delta * d2[2] / 2},
                                  {&x, &extra_, &mu, &second_raw_});
-            if (!ok) report_non_finite(i, s2, t, second_raw_);
+            if (!ok) {
+                on_non_finite(i, s2, t, second_raw_, x, result);
+                return;
+            }
             observer(step_info<Real, S>{i, steps, t, family_->lambda(t), x, raw_});
         }
     }
@@ -575,6 +644,7 @@ private:
     S z_{};
     S extra_{};       // Heun: the predictor state x'
     S second_raw_{};  // Heun: the model output at the predictor
+    S last_finite_{};  // fault_policy::stop: x_{t_{i−1}} while step i runs
     std::vector<T> threshold_scratch_;
 };
 

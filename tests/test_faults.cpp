@@ -1,0 +1,427 @@
+// Faults from the network (issue 6): a model that returns NaN/Inf at step k, throws, or writes an output of
+// the wrong size. Each gets the documented behaviour (sample.hpp, docs/reliability.md section 6), for an
+// ODE, an SDE and baseline solvers on std::vector states: the step index k, the time, what the caller's x
+// holds afterwards, and the alternative policy sample_options::on_fault = fault_policy::stop (return a
+// status with the last finite state). This binary also counts allocations: the stop policy's run() must
+// not allocate either.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <new>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <mrsolve/mrsolve.hpp>
+
+#include "support/toy_models.hpp"
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+// The replacement pair below is matched (malloc/free); GCC cannot see that through operator new.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+void* operator new(std::size_t size) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using mrsolve::data_prediction;
+using mrsolve::fault_policy;
+using mrsolve::noise_prediction;
+using mrsolve::sample_status;
+using vec = std::vector<double>;
+using grid_t = std::vector<double>;
+using table_t = mrsolve::irsde_table<double>;
+using toy_t = mrsolve_test::gaussian_toy<table_t>;
+
+constexpr double NaN_ = std::numeric_limits<double>::quiet_NaN();
+constexpr double Inf_ = std::numeric_limits<double>::infinity();
+
+const table_t& table() {
+    static const table_t t(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005});
+    return t;
+}
+
+toy_t toy(mrsolve::fit_target fit = mrsolve::fit_target::noise) {
+    return {&table(), {0.3, -0.2, 0.1, 0.5}, {0.2, 0.3, 0.25, 0.1}, fit, table().stationary_std()};
+}
+
+const vec mu4{0.1, -0.4, 0.2, 0.0};
+const vec x4{0.5, -0.1, 0.3, 0.2};
+const grid_t grid10{100, 90, 80, 70, 60, 50, 40, 30, 20, 10, 0};
+
+bool all_finite(const vec& v) {
+    for (const double e : v)
+        if (!std::isfinite(e)) return false;
+    return true;
+}
+
+/// The kinds of fault a network can commit at its `bad_call`-th call (1-based).
+enum class fault { none, value, exception, size };
+
+struct network_failure : std::runtime_error {
+    int call;
+    explicit network_failure(int c) : std::runtime_error("network failure"), call(c) {}
+};
+
+/// The toy network, faulty at one call: writes `value` into element 1, throws, or resizes its output.
+struct faulty_model {
+    toy_t inner;
+    fault kind = fault::none;
+    int bad_call = 0;
+    double value = NaN_;
+    std::size_t size = 7;
+    int calls = 0;
+    void operator()(const vec& x, const vec& mu, double t, vec& out) {
+        ++calls;
+        if (calls == bad_call && kind == fault::exception) throw network_failure(calls);
+        if (calls == bad_call && kind == fault::size) {
+            out.assign(size, 0.25);
+            return;
+        }
+        inner(x, mu, t, out);
+        if (calls == bad_call && kind == fault::value) out[1] = value;
+    }
+};
+
+/// Records x_{t_0}, x_{t_1}, … as the observer sees them (states[i] = x after step i).
+struct recorder {
+    std::vector<vec>* states;
+    template <class Info>
+    void operator()(const Info& info) const {
+        states->push_back(info.x);
+    }
+};
+
+/// The model evaluations per step of a method.
+template <class Method>
+constexpr int evaluations_per_step() {
+    return mrsolve::TwoStageMethod<Method> ? 2 : 1;
+}
+
+/// One run on the std::vector backend with a sampler of its own; states[0] is the start state.
+template <class Method>
+struct fault_run {
+    Method method;
+    mrsolve::sample_options options{};
+    std::vector<vec> states{};
+    vec x = x4;
+
+    mrsolve::sample_result operator()(faulty_model& model) {
+        states.assign(1, x4);
+        x = x4;
+        mrsolve::sampler<Method, table_t, vec> s(method, table(), x, options);
+        return s.run(std::span<const double>(grid10), model, x, mu4, mrsolve::counter_noise{7}, recorder{&states});
+    }
+};
+
+/// The fault-free result of a method (the reference for "the sampler is still usable").
+template <class Method>
+vec clean_result(const Method& method, mrsolve::sample_options options = {}) {
+    vec x = x4;
+    faulty_model model{toy(options.fit)};
+    mrsolve::sampler<Method, table_t, vec> s(method, table(), x, options);
+    s.run(std::span<const double>(grid10), model, x, mu4, mrsolve::counter_noise{7});
+    return x;
+}
+
+/// fault_policy::throw_error (the default) for a NaN/Inf model output at step k.
+template <class Method>
+void check_throw_policy(const Method& method, int k, int call_in_step, double value,
+                        mrsolve::sample_options options = {}) {
+    CAPTURE(method.name());
+    CAPTURE(k);
+    CAPTURE(call_in_step);
+    CAPTURE(value);
+    const int call = evaluations_per_step<Method>() * (k - 1) + call_in_step;
+    fault_run<Method> run{method, options};
+    faulty_model model{toy(options.fit), fault::value, call, value};
+    try {
+        run(model);
+        FAIL("no exception");
+    } catch (const mrsolve::non_finite_error& e) {
+        CHECK(e.step() == k);
+        CHECK(std::string(e.what()).find("model output at step " + std::to_string(k) + " ") != std::string::npos);
+        if (call_in_step == 1) {
+            CHECK(e.time() == grid10[static_cast<std::size_t>(k) - 1]);
+        } else {  // Heun's second evaluation, at s − Δ inside the step
+            CHECK(e.time() < grid10[static_cast<std::size_t>(k) - 1]);
+            CHECK(e.time() >= grid10[static_cast<std::size_t>(k)]);
+        }
+    }
+    CHECK(model.calls == call);  // the run stopped at the faulty evaluation
+    REQUIRE(run.states.size() == static_cast<std::size_t>(k));  // the observer saw steps 1 … k − 1
+    // x: the failed step's non-finite result, except where the fault is caught before x is written
+    // (Heun's predictor, thresholding's conversion pass): then x_{t_{k−1}}, bitwise.
+    const bool caught_before_write = (mrsolve::TwoStageMethod<Method> && call_in_step == 1) || options.thresholding;
+    if (caught_before_write) {
+        CHECK(run.x == run.states.back());
+    } else {
+        CHECK_FALSE(all_finite(run.x));
+    }
+}
+
+/// fault_policy::stop for a NaN/Inf model output at step k: status, step, time, NFE, x = x_{t_{k−1}}.
+template <class Method>
+void check_stop_policy(const Method& method, int k, int call_in_step, double value,
+                       mrsolve::sample_options options = {}) {
+    CAPTURE(method.name());
+    CAPTURE(k);
+    CAPTURE(call_in_step);
+    CAPTURE(value);
+    options.on_fault = fault_policy::stop;
+    const int call = evaluations_per_step<Method>() * (k - 1) + call_in_step;
+    fault_run<Method> run{method, options};
+    faulty_model model{toy(options.fit), fault::value, call, value};
+    mrsolve::sample_result result;
+    REQUIRE_NOTHROW(result = run(model));
+    CHECK_FALSE(result.completed());
+    CHECK(result.status == sample_status::non_finite_model_output);
+    CHECK(result.fault_step == k);
+    CHECK(result.steps == k - 1);
+    CHECK(result.nfe == call);
+    CHECK(model.calls == call);
+    if (call_in_step == 1) {
+        CHECK(result.fault_time == grid10[static_cast<std::size_t>(k) - 1]);
+    } else {
+        CHECK(result.fault_time < grid10[static_cast<std::size_t>(k) - 1]);
+        CHECK(result.fault_time >= grid10[static_cast<std::size_t>(k)]);
+    }
+    REQUIRE(run.states.size() == static_cast<std::size_t>(k));
+    CHECK(all_finite(run.x));
+    CHECK(run.x == run.states.back());  // the last finite state x_{t_{k−1}} (x_{t_0} when k = 1), bitwise
+}
+
+}  // namespace
+
+TEST_CASE("fault policy throw_error: a NaN/Inf model output at step k throws non_finite_error with k and its time") {
+    for (const double bad : {NaN_, Inf_, -Inf_}) {
+        for (const int k : {1, 4, 10}) {
+            check_throw_policy(mrsolve::mr_ode<data_prediction>{2}, k, 1, bad);
+            check_throw_policy(mrsolve::mr_ode<noise_prediction>{3}, k, 1, bad);
+            check_throw_policy(mrsolve::mr_sde<data_prediction>{2}, k, 1, bad);
+            check_throw_policy(mrsolve::mr_sde<noise_prediction>{1}, k, 1, bad);
+            check_throw_policy(mrsolve::euler_maruyama{}, k, 1, bad);
+            check_throw_policy(mrsolve::posterior_sampling{}, k, 1, bad);
+            check_throw_policy(mrsolve::heun_ode{}, k, 1, bad);
+            check_throw_policy(mrsolve::heun_ode{}, k, 2, bad);
+            mrsolve::sample_options thresholded;
+            thresholded.fit = mrsolve::fit_target::data;
+            thresholded.thresholding = mrsolve::dynamic_thresholding{};
+            check_throw_policy(mrsolve::mr_ode<data_prediction>{2}, k, 1, bad, thresholded);
+        }
+    }
+}
+
+TEST_CASE("fault policy stop: a NaN/Inf model output at step k returns its status with x = the last finite state") {
+    for (const double bad : {NaN_, Inf_, -Inf_}) {
+        for (const int k : {1, 4, 10}) {
+            check_stop_policy(mrsolve::mr_ode<data_prediction>{2}, k, 1, bad);
+            check_stop_policy(mrsolve::mr_ode<noise_prediction>{3}, k, 1, bad);
+            check_stop_policy(mrsolve::mr_ode<data_prediction>{3}, k, 1, bad, mrsolve::sample_options::published());
+            check_stop_policy(mrsolve::mr_sde<data_prediction>{2}, k, 1, bad);
+            check_stop_policy(mrsolve::mr_sde<noise_prediction>{1}, k, 1, bad);
+            check_stop_policy(mrsolve::euler_maruyama{}, k, 1, bad);
+            check_stop_policy(mrsolve::euler_ode{}, k, 1, bad);
+            check_stop_policy(mrsolve::posterior_sampling{}, k, 1, bad);
+            check_stop_policy(mrsolve::posterior_sampling{1, mrsolve::step_mode::published_fixed}, k, 1, bad);
+            check_stop_policy(mrsolve::heun_ode{}, k, 1, bad);
+            check_stop_policy(mrsolve::heun_ode{}, k, 2, bad);
+            // denoise_last (the last step is a conversion) and thresholding (two passes per step).
+            check_stop_policy(mrsolve::mr_ode<data_prediction>{2}, k, 1, bad,
+                              mrsolve::sample_options::published(mrsolve::fit_target::noise, true));
+            mrsolve::sample_options thresholded;
+            thresholded.fit = mrsolve::fit_target::data;
+            thresholded.thresholding = mrsolve::dynamic_thresholding{0.995, 1.5, 2};
+            check_stop_policy(mrsolve::mr_ode<data_prediction>{2}, k, 1, bad, thresholded);
+            thresholded.denoise_last = true;
+            check_stop_policy(mrsolve::mr_ode<data_prediction>{2}, k, 1, bad, thresholded);
+        }
+    }
+}
+
+TEST_CASE("fault policy stop: a finite output whose update overflows stops with non_finite_state at the step's end time") {
+    // A noise output converts to the data prediction with the weight −σ/α, and σ/α > 1 at t ≥ 80 here.
+    const double huge = std::numeric_limits<double>::max();
+    REQUIRE(table().sigma(80.0) > table().alpha(80.0));
+    const auto check = [&](const auto& method, int k) {
+        CAPTURE(method.name());
+        CAPTURE(k);
+        using Method = std::remove_cvref_t<decltype(method)>;
+        fault_run<Method> run{method, {}};
+        run.options.on_fault = fault_policy::stop;
+        faulty_model model{toy(), fault::value, k, huge};
+        const auto result = run(model);
+        CHECK(result.status == sample_status::non_finite_state);
+        CHECK(result.fault_step == k);
+        CHECK(result.fault_time == grid10[static_cast<std::size_t>(k)]);
+        CHECK(result.steps == k - 1);
+        CHECK(run.x == run.states.back());
+        // The default policy reports the same step, as "the state became NaN or Inf".
+        fault_run<Method> thrower{method, {}};
+        faulty_model again{toy(), fault::value, k, huge};
+        CHECK_THROWS_WITH_AS(thrower(again), doctest::Contains(("state became NaN or Inf at step " + std::to_string(k)).c_str()),
+                             mrsolve::non_finite_error);
+    };
+    for (const int k : {1, 2, 3}) {
+        check(mrsolve::mr_ode<data_prediction>{2}, k);
+        check(mrsolve::mr_sde<data_prediction>{2}, k);
+        check(mrsolve::posterior_sampling{}, k);
+    }
+}
+
+TEST_CASE("fault policy stop: without a fault the run is the throw_error run, bit for bit") {
+    const auto check = [](const auto& method, mrsolve::sample_options options = {}) {
+        CAPTURE(method.name());
+        const vec reference = clean_result(method, options);
+        options.on_fault = fault_policy::stop;
+        using Method = std::remove_cvref_t<decltype(method)>;
+        fault_run<Method> run{method, options};
+        faulty_model model{toy(options.fit)};
+        const auto result = run(model);
+        CHECK(result.completed());
+        CHECK(result.fault_step == 0);
+        CHECK(std::isnan(result.fault_time));
+        CHECK(result.steps == 10);
+        CHECK(result.nfe == 10 * evaluations_per_step<Method>());
+        CHECK(run.x == reference);
+    };
+    check(mrsolve::mr_ode<data_prediction>{3});
+    check(mrsolve::mr_sde<noise_prediction>{2});
+    check(mrsolve::euler_maruyama{});
+    check(mrsolve::heun_ode{});
+    check(mrsolve::mr_ode<data_prediction>{2}, mrsolve::sample_options::published(mrsolve::fit_target::noise, true));
+}
+
+TEST_CASE("a model that throws at step k: the exception propagates unchanged, x holds x_{t_{k-1}}, the sampler is reusable") {
+    const auto check = [](const auto& method, int k, int call_in_step, fault_policy policy) {
+        CAPTURE(method.name());
+        CAPTURE(k);
+        CAPTURE(call_in_step);
+        using Method = std::remove_cvref_t<decltype(method)>;
+        mrsolve::sample_options options;
+        options.on_fault = policy;  // the policy is for NaN/Inf only: a throw propagates under both
+        const int call = evaluations_per_step<Method>() * (k - 1) + call_in_step;
+        fault_run<Method> run{method, options};
+        faulty_model model{toy(), fault::exception, call};
+        try {
+            run(model);
+            FAIL("no exception");
+        } catch (const network_failure& e) {
+            CHECK(e.call == call);  // the model's own exception, unchanged
+        }
+        REQUIRE(run.states.size() == static_cast<std::size_t>(k));
+        CHECK(run.x == run.states.back());  // the model reads x and never writes it
+        // The same sampler, reused with a working model, gives the fault-free result.
+        mrsolve::sampler<Method, table_t, vec> s(method, table(), x4, options);
+        vec x = x4;
+        faulty_model failing{toy(), fault::exception, call};
+        CHECK_THROWS_AS(s.run(std::span<const double>(grid10), failing, x, mu4, mrsolve::counter_noise{7}),
+                        network_failure);
+        x = x4;
+        faulty_model working{toy()};
+        s.run(std::span<const double>(grid10), working, x, mu4, mrsolve::counter_noise{7});
+        CHECK(x == clean_result(method));
+    };
+    for (const auto policy : {fault_policy::throw_error, fault_policy::stop}) {
+        for (const int k : {1, 5, 10}) {
+            check(mrsolve::mr_ode<data_prediction>{3}, k, 1, policy);
+            check(mrsolve::mr_sde<data_prediction>{2}, k, 1, policy);
+            check(mrsolve::euler_maruyama{}, k, 1, policy);
+            check(mrsolve::heun_ode{}, k, 1, policy);
+            check(mrsolve::heun_ode{}, k, 2, policy);
+        }
+    }
+}
+
+TEST_CASE("a model output of the wrong size at step k: invalid_argument naming k and both sizes, x holds x_{t_{k-1}}, the sampler is reusable") {
+    const auto check = [](const auto& method, int k, int call_in_step, std::size_t size, fault_policy policy) {
+        CAPTURE(method.name());
+        CAPTURE(k);
+        CAPTURE(call_in_step);
+        CAPTURE(size);
+        using Method = std::remove_cvref_t<decltype(method)>;
+        mrsolve::sample_options options;
+        options.on_fault = policy;  // a wrong size is a programming error: it throws under both policies
+        const int call = evaluations_per_step<Method>() * (k - 1) + call_in_step;
+        const std::string expected = "the model output at step " + std::to_string(k) + " (t = ";
+        const std::string sizes = "has size " + std::to_string(size) + ", expected 4";
+        fault_run<Method> run{method, options};
+        faulty_model model{toy(), fault::size, call, NaN_, size};
+        try {
+            run(model);
+            FAIL("no exception");
+        } catch (const mrsolve::invalid_argument& e) {
+            CHECK(std::string(e.what()).find(expected) != std::string::npos);
+            CHECK(std::string(e.what()).find(sizes) != std::string::npos);
+        }
+        REQUIRE(run.states.size() == static_cast<std::size_t>(k));
+        CHECK(run.x == run.states.back());
+        // The sampler gives its workspace its shape back: a model that writes in place (without resizing)
+        // works on the same sampler afterwards and gives the fault-free result.
+        mrsolve::sampler<Method, table_t, vec> s(method, table(), x4, options);
+        vec x = x4;
+        faulty_model resizing{toy(), fault::size, call, NaN_, size};
+        CHECK_THROWS_AS(s.run(std::span<const double>(grid10), resizing, x, mu4, mrsolve::counter_noise{7}),
+                        mrsolve::invalid_argument);
+        x = x4;
+        faulty_model working{toy()};
+        s.run(std::span<const double>(grid10), working, x, mu4, mrsolve::counter_noise{7});
+        CHECK(x == clean_result(method));
+    };
+    for (const auto policy : {fault_policy::throw_error, fault_policy::stop}) {
+        for (const std::size_t size : {std::size_t{0}, std::size_t{2}, std::size_t{7}}) {
+            for (const int k : {1, 6, 10}) {
+                check(mrsolve::mr_ode<noise_prediction>{2}, k, 1, size, policy);
+                check(mrsolve::mr_sde<data_prediction>{1}, k, 1, size, policy);
+                check(mrsolve::posterior_sampling{}, k, 1, size, policy);
+                check(mrsolve::heun_ode{}, k, 1, size, policy);
+                check(mrsolve::heun_ode{}, k, 2, size, policy);
+            }
+        }
+    }
+}
+
+TEST_CASE("fault policy stop: run() allocates nothing, with or without a fault") {
+    const auto allocations_in = [](auto method, int bad_call) {
+        CAPTURE(method.name());
+        CAPTURE(bad_call);
+        mrsolve::sample_options options;
+        options.on_fault = fault_policy::stop;
+        vec x = x4;
+        mrsolve::sampler<decltype(method), table_t, vec> s(method, table(), x, options);
+        faulty_model model{toy(), bad_call == 0 ? fault::none : fault::value, bad_call};
+        const mrsolve::counter_noise noise(3);
+        const long before = allocations.load();
+        const auto result = s.run(std::span<const double>(grid10), model, x, mu4, noise);
+        const long after = allocations.load();
+        CHECK(result.completed() == (bad_call == 0));
+        return after - before;
+    };
+    for (const int bad_call : {0, 1, 5}) {
+        CHECK(allocations_in(mrsolve::mr_ode<data_prediction>{3}, bad_call) == 0);
+        CHECK(allocations_in(mrsolve::mr_sde<data_prediction>{2}, bad_call) == 0);
+        CHECK(allocations_in(mrsolve::euler_maruyama{}, bad_call) == 0);
+        CHECK(allocations_in(mrsolve::heun_ode{}, bad_call) == 0);
+    }
+    // The counter sees allocations.
+    const long before = allocations.load();
+    auto* p = new vec(16);
+    CHECK(p->size() == 16);
+    delete p;
+    CHECK(allocations.load() - before >= 1);
+}
