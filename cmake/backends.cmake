@@ -28,17 +28,21 @@ else()
 endif()
 
 # Thrust ships with the CUDA toolkit (CCCL headers); the CPP and OMP device systems need no GPU.
-find_path(MRSOLVE_THRUST_INCLUDE_DIR thrust/version.h
-          HINTS ${CUDAToolkit_ROOT} $ENV{CUDA_HOME} /usr/local/cuda
-          PATH_SUFFIXES targets/x86_64-linux/include/cccl include/cccl include
-          NO_DEFAULT_PATH)
-if(MRSOLVE_THRUST_INCLUDE_DIR)
+# MRSOLVE_WITH_THRUST=OFF skips it (scripts/sanitize.sh: CCCL's own headers trip UBSan).
+option(MRSOLVE_WITH_THRUST "Look for Thrust (CUDA toolkit CCCL headers) and define mrsolve::thrust" ON)
+if(MRSOLVE_WITH_THRUST)
+    find_path(MRSOLVE_THRUST_INCLUDE_DIR thrust/version.h
+              HINTS ${CUDAToolkit_ROOT} $ENV{CUDA_HOME} /usr/local/cuda
+              PATH_SUFFIXES targets/x86_64-linux/include/cccl include/cccl include
+              NO_DEFAULT_PATH)
+endif()
+if(MRSOLVE_WITH_THRUST AND MRSOLVE_THRUST_INCLUDE_DIR)
     add_library(mrsolve_thrust INTERFACE)
     add_library(mrsolve::thrust ALIAS mrsolve_thrust)
     set_target_properties(mrsolve_thrust PROPERTIES EXPORT_NAME thrust)
     target_link_libraries(mrsolve_thrust INTERFACE mrsolve)
     # SYSTEM: the toolkit's headers are not ours to warn about.
     target_include_directories(mrsolve_thrust SYSTEM INTERFACE ${MRSOLVE_THRUST_INCLUDE_DIR})
-else()
+elseif(MRSOLVE_WITH_THRUST)
     message(STATUS "mrsolve: Thrust (CUDA toolkit CCCL headers) not found, mrsolve::thrust is not defined")
 endif()
