@@ -16,6 +16,7 @@
 #include <mrsolve/sde/ir_sde.hpp>
 #include <mrsolve/sde/irsde_table.hpp>
 
+#include "support/phi_reference.hpp"
 #include "support/toy_models.hpp"
 
 namespace {
@@ -405,29 +406,7 @@ TEST_CASE("continuous IR-SDE: dΘ/dt = θ, f = −d ln α/dt, g² = dσ²/dt + 2
 
 namespace {
 
-/// φ_k(z) in long double: the Taylor series Σ zⁿ/(n+k)! for |z| < 0.5 (or when forced), the recurrence
-/// from expm1 otherwise.
-ld reference_phi(int k, ld z, bool force_series = false) {
-    if (k == 0) return std::exp(z);
-    if (std::abs(z) < 0.5L || force_series) {
-        ld term = 1;
-        for (int j = 2; j <= k; ++j) term /= j;
-        ld sum = term;
-        for (int n = 1; n < 200; ++n) {
-            term *= z / (n + k);
-            sum += term;
-            if (std::abs(term) < 1e-30L * std::abs(sum)) break;
-        }
-        return sum;
-    }
-    ld value = std::expm1(z) / z;
-    ld inverse_factorial = 1;
-    for (int j = 1; j < k; ++j) {
-        inverse_factorial /= j;
-        value = (value - inverse_factorial) / z;
-    }
-    return value;
-}
+using mrsolve_test::reference_phi;
 
 }  // namespace
 

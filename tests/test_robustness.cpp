@@ -34,6 +34,8 @@
 #include <mrsolve/mrsolve.hpp>
 #include <mrsolve/oracle/gaussian.hpp>
 
+#include "support/phi_reference.hpp"
+
 namespace {
 
 using mrsolve::data_prediction;
@@ -208,27 +210,7 @@ TEST_CASE("the published noise-prediction SDE-2 sampler at NFE 5 is finite but o
 
 namespace {
 
-/// φ_k(z) = Σ zⁿ/(n+k)! in long double: the series for |z| < 2, the recurrence from expm1 beyond.
-ld phi_ld(int k, ld z) {
-    if (std::abs(z) < 2) {
-        ld term = 1;
-        for (int j = 2; j <= k; ++j) term /= j;
-        ld sum = term;
-        for (int n = 1; n < 200; ++n) {
-            term *= z / (n + k);
-            sum += term;
-            if (std::abs(term) < 1e-40L * std::abs(sum)) break;
-        }
-        return sum;
-    }
-    ld value = std::expm1(z) / z;
-    ld inverse_factorial = 1;
-    for (int j = 1; j < k; ++j) {
-        inverse_factorial /= j;
-        value = (value - inverse_factorial) / z;
-    }
-    return value;
-}
+ld phi_ld(int k, ld z) { return mrsolve_test::reference_phi(k, z); }
 
 /// A coefficient as a sum of terms: its value and the sum of the terms' magnitudes (the scale of its
 /// rounding error).

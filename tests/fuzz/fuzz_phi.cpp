@@ -6,6 +6,8 @@
 // for any step with 0 < h ≤ 50, α ∈ (0, 1], σ ∈ (0, 1e3] and step ratios r₀, r₁ ∈ [1e-3, 1e3].
 #include "fuzz_common.hpp"
 
+#include "../support/phi_reference.hpp"
+
 #include <mrsolve/detail/phi.hpp>
 #include <mrsolve/mrsolve.hpp>
 
@@ -13,28 +15,7 @@ namespace {
 
 using ld = long double;
 
-/// φ_k(z) in long double: the series Σ zⁿ/(n+k)! for |z| < 2, the recurrence from expm1 otherwise.
-ld reference_phi(int k, ld z) {
-    if (k == 0) return std::exp(z);
-    if (std::abs(z) < 2) {
-        ld term = 1;
-        for (int j = 2; j <= k; ++j) term /= j;
-        ld sum = term;
-        for (int n = 1; n < 200; ++n) {
-            term *= z / (n + k);
-            sum += term;
-            if (std::abs(term) < 1e-40L * std::abs(sum)) break;
-        }
-        return sum;
-    }
-    ld value = std::expm1(z) / z;
-    ld inverse_factorial = 1;
-    for (int j = 1; j < k; ++j) {
-        inverse_factorial /= j;
-        value = (value - inverse_factorial) / z;
-    }
-    return value;
-}
+using mrsolve_test::reference_phi;
 
 template <class Method>
 void check_coefficients(const Method& method, mrsolve::step_geometry<double> g) {
