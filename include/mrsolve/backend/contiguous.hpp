@@ -208,6 +208,30 @@ template <std::floating_point T>
     return bad == 0;
 }
 
+/// linear_map_host over states whose elements lie contiguously behind std::data(state) (std::vector,
+/// Eigen dense objects, xtensor containers): the shared body of those backends' linear_map.
+template <std::size_t NOut, std::size_t NIn, class S, std::floating_point T>
+bool linear_map_storage(std::size_t n, const std::array<S*, NOut>& out, const std::array<std::array<T, NIn>, NOut>& c,
+                        const std::array<const S*, NIn>& in) noexcept {
+    std::array<T*, NOut> o{};
+    std::array<const T*, NIn> i{};
+    for (std::size_t k = 0; k < NOut; ++k) o[k] = std::data(*out[k]);
+    for (std::size_t k = 0; k < NIn; ++k) i[k] = std::data(*in[k]);
+    return linear_map_host<NOut, NIn>(n, o, c, i);
+}
+
+/// linear_map_normal_host over contiguous states (as linear_map_storage).
+template <std::size_t NOut, std::size_t NIn, class S, std::floating_point T>
+bool linear_map_normal_storage(std::size_t n, const std::array<S*, NOut>& out,
+                               const std::array<std::array<T, NIn>, NOut>& c, const std::array<const S*, NIn - 1>& in,
+                               const philox_normal& generator, std::uint64_t step) noexcept {
+    std::array<T*, NOut> o{};
+    std::array<const T*, NIn - 1> i{};
+    for (std::size_t k = 0; k < NOut; ++k) o[k] = std::data(*out[k]);
+    for (std::size_t k = 0; k + 1 < NIn; ++k) i[k] = std::data(*in[k]);
+    return linear_map_normal_host<NOut, NIn>(n, o, c, i, generator, step);
+}
+
 }  // namespace detail
 
 /// @brief Backend for contiguous host containers: plain loops the compiler vectorises.
@@ -234,11 +258,7 @@ struct backend_traits<S> {
     template <std::size_t NOut, std::size_t NIn>
     static bool linear_map(const std::array<S*, NOut>& out, const std::array<std::array<value_type, NIn>, NOut>& coef,
                            const std::array<const S*, NIn>& in) noexcept {
-        std::array<value_type*, NOut> o{};
-        std::array<const value_type*, NIn> i{};
-        for (std::size_t k = 0; k < NOut; ++k) o[k] = std::data(*out[k]);
-        for (std::size_t k = 0; k < NIn; ++k) i[k] = std::data(*in[k]);
-        return detail::linear_map_host<NOut, NIn>(size(*in[0]), o, coef, i);
+        return detail::linear_map_storage<NOut, NIn>(size(*in[0]), out, coef, in);
     }
 
     /// @brief Whether every element is finite. @param s state @return true if no NaN or ±∞
@@ -261,11 +281,7 @@ struct backend_traits<S> {
                                   const std::array<std::array<value_type, NIn>, NOut>& coef,
                                   const std::array<const S*, NIn - 1>& in, const philox_normal& generator,
                                   std::uint64_t step) noexcept {
-        std::array<value_type*, NOut> o{};
-        std::array<const value_type*, NIn - 1> i{};
-        for (std::size_t k = 0; k < NOut; ++k) o[k] = std::data(*out[k]);
-        for (std::size_t k = 0; k + 1 < NIn; ++k) i[k] = std::data(*in[k]);
-        return detail::linear_map_normal_host<NOut, NIn>(size(*out[0]), o, coef, i, generator, step);
+        return detail::linear_map_normal_storage<NOut, NIn>(size(*out[0]), out, coef, in, generator, step);
     }
 
     /// @brief Direct host access. @param s state @return a span over its elements

@@ -46,11 +46,7 @@ struct eigen_backend {
     template <std::size_t NOut, std::size_t NIn>
     static bool linear_map(const std::array<S*, NOut>& out, const std::array<std::array<value_type, NIn>, NOut>& coef,
                            const std::array<const S*, NIn>& in) noexcept {
-        std::array<value_type*, NOut> o{};
-        std::array<const value_type*, NIn> i{};
-        for (std::size_t k = 0; k < NOut; ++k) o[k] = out[k]->data();
-        for (std::size_t k = 0; k < NIn; ++k) i[k] = in[k]->data();
-        return detail::linear_map_host<NOut, NIn>(size(*in[0]), o, coef, i);
+        return detail::linear_map_storage<NOut, NIn>(size(*in[0]), out, coef, in);
     }
 
     /// @brief The fused stochastic step (see traits.hpp): linear_map with the counter-based normals of
@@ -66,11 +62,7 @@ struct eigen_backend {
                                   const std::array<std::array<value_type, NIn>, NOut>& coef,
                                   const std::array<const S*, NIn - 1>& in, const philox_normal& generator,
                                   std::uint64_t step) noexcept {
-        std::array<value_type*, NOut> o{};
-        std::array<const value_type*, NIn - 1> i{};
-        for (std::size_t k = 0; k < NOut; ++k) o[k] = out[k]->data();
-        for (std::size_t k = 0; k + 1 < NIn; ++k) i[k] = in[k]->data();
-        return detail::linear_map_normal_host<NOut, NIn>(size(*out[0]), o, coef, i, generator, step);
+        return detail::linear_map_normal_storage<NOut, NIn>(size(*out[0]), out, coef, in, generator, step);
     }
 
     /// @brief Whether every element is finite. @param s state @return true if no NaN or ±∞
