@@ -60,12 +60,16 @@ TEST_CASE_TEMPLATE("sampler::run allocates nothing", T, float, double) {
     CHECK(allocations_during_run<mr_ode<noise_prediction>, T>({3}) == 0);
     CHECK(allocations_during_run<mr_sde<data_prediction>, T>({2}) == 0);
     CHECK(allocations_during_run<mr_sde<noise_prediction>, T>({1}) == 0);
+    CHECK(allocations_during_run<mr_unipc<data_prediction>, T>({3}) == 0);
+    CHECK(allocations_during_run<mr_unipc<noise_prediction>, T>({2}) == 0);
+    CHECK(allocations_during_run<mr_eta<data_prediction>, T>({3, 0.5}) == 0);
     CHECK(allocations_during_run<euler_maruyama, T>({}) == 0);
     CHECK(allocations_during_run<heun_ode, T>({}) == 0);
     CHECK(allocations_during_run<posterior_sampling, T>({}) == 0);
     sample_options thresholded = sample_options::published(fit_target::noise, true);
     thresholded.thresholding = dynamic_thresholding{0.995, 1.5, 3};
     CHECK(allocations_during_run<mr_ode<data_prediction>, T>({2}, thresholded) == 0);
+    CHECK(allocations_during_run<mr_unipc<data_prediction>, T>({3}, thresholded) == 0);
 }
 
 TEST_CASE("the counter sees allocations (the test can fail)") {

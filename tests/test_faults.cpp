@@ -215,6 +215,8 @@ TEST_CASE("fault policy throw_error: a NaN/Inf model output at step k throws non
             check_throw_policy(mrsolve::mr_ode<noise_prediction>{3}, k, 1, bad);
             check_throw_policy(mrsolve::mr_sde<data_prediction>{2}, k, 1, bad);
             check_throw_policy(mrsolve::mr_sde<noise_prediction>{1}, k, 1, bad);
+            check_throw_policy(mrsolve::mr_unipc<data_prediction>{3}, k, 1, bad);
+            check_throw_policy(mrsolve::mr_eta<data_prediction>{2, 0.5}, k, 1, bad);
             check_throw_policy(mrsolve::euler_maruyama{}, k, 1, bad);
             check_throw_policy(mrsolve::posterior_sampling{}, k, 1, bad);
             check_throw_policy(mrsolve::heun_ode{}, k, 1, bad);
@@ -235,6 +237,9 @@ TEST_CASE("fault policy stop: a NaN/Inf model output at step k returns its statu
             check_stop_policy(mrsolve::mr_ode<data_prediction>{3}, k, 1, bad, mrsolve::sample_options::published());
             check_stop_policy(mrsolve::mr_sde<data_prediction>{2}, k, 1, bad);
             check_stop_policy(mrsolve::mr_sde<noise_prediction>{1}, k, 1, bad);
+            check_stop_policy(mrsolve::mr_unipc<noise_prediction>{2}, k, 1, bad);
+            check_stop_policy(mrsolve::mr_unipc<data_prediction>{3}, k, 1, bad);
+            check_stop_policy(mrsolve::mr_eta<data_prediction>{3, 0.3}, k, 1, bad);
             check_stop_policy(mrsolve::euler_maruyama{}, k, 1, bad);
             check_stop_policy(mrsolve::euler_ode{}, k, 1, bad);
             check_stop_policy(mrsolve::posterior_sampling{}, k, 1, bad);

@@ -69,6 +69,13 @@ void for_each_solver(F&& f) {
         f(mrsolve::mr_sde<data_prediction>{order}, solver_needs{order});
         f(mrsolve::mr_sde<noise_prediction>{order}, solver_needs{order});
     }
+    for (const int order : {1, 2, 3}) {
+        for (const auto variant : {mrsolve::unipc_variant::bh1, mrsolve::unipc_variant::bh2}) {
+            f(mrsolve::mr_unipc<data_prediction>{order, variant}, solver_needs{order});
+            f(mrsolve::mr_unipc<noise_prediction>{order, variant}, solver_needs{order});
+        }
+        for (const double eta : {0.0, 0.5, 1.0}) f(mrsolve::mr_eta<data_prediction>{order, eta}, solver_needs{order});
+    }
     for (const auto mode : {step_mode::variable, step_mode::published_fixed}) {
         const solver_needs needs{1, mode == step_mode::published_fixed};
         f(mrsolve::euler_maruyama{1, mode}, needs);

@@ -28,6 +28,8 @@
 #include "solver/step.hpp"
 #include "solver/mr_ode.hpp"
 #include "solver/mr_sde.hpp"
+#include "solver/mr_unipc.hpp"
+#include "solver/mr_eta.hpp"
 #include "solver/euler_maruyama.hpp"
 #include "solver/euler_ode.hpp"
 #include "solver/heun_ode.hpp"

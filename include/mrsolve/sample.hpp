@@ -76,7 +76,7 @@ struct sample_options {
     fit_target fit = fit_target::noise;                    ///< what the model returns
     order_policy orders = order_policy::lower_order_final; ///< order of each step
     bool denoise_last = false;  ///< replace the last step by the data prediction at t_{M−1} (same NFE)
-    std::optional<dynamic_thresholding> thresholding;      ///< data prediction only
+    std::optional<dynamic_thresholding> thresholding{};    ///< data prediction only
     fault_policy on_fault = fault_policy::throw_error;     ///< what a NaN/Inf during sampling does
 
     /// @brief The loop semantics of the published sampler (DESIGN.md §4), without thresholding.
@@ -143,6 +143,11 @@ concept SolverMethod = requires(const M& m) {
 template <class M>
 concept TwoStageMethod = SolverMethod<M> && requires { requires M::stages == 2; };
 
+/// @brief A predictor–corrector method (mr_unipc): it provides corrects == true, corrects_step(i, M) and
+/// correction(family, geometry of step i), applied with the evaluation that step i + 1 makes anyway.
+template <class M>
+concept CorrectingMethod = SolverMethod<M> && requires { requires M::corrects; };
+
 /// @brief Reusable sampler: validates and allocates once, then runs grids without allocating.
 ///
 /// Holds a reference to the family: the family must outlive the sampler. Not thread-safe (it owns a
@@ -183,8 +188,10 @@ public:
         // q_{order−2} are needed, so order − 1 slots suffice and a full-order step writes q₀ over the
         // q_{K−1} it reads, element by element (linear_map allows an output to be an input): the new
         // entry costs no extra write-allocate traffic. With thresholding q₀ is written in a pass of its
-        // own before the update reads the history, so it needs a slot of its own: order slots.
-        const int capacity = options_.thresholding ? std::max(method_.order, 1) : std::max(method_.order - 1, 1);
+        // own before the update reads the history, so it needs a slot of its own: order slots. A corrector
+        // also reads the output before the oldest the predictor reads: one slot more.
+        const int read = CorrectingMethod<Method> ? method_.order : method_.order - 1;
+        const int capacity = std::max(options_.thresholding ? read + 1 : read, 1);
         slots_.reserve(static_cast<std::size_t>(capacity));
         for (int k = 0; k < capacity; ++k) slots_.push_back(backend_traits<S>::make_like(like));
         raw_ = backend_traits<S>::make_like(like);
@@ -210,7 +217,7 @@ public:
         const auto conv = conversion_at(t, Method::parameterization::integrated);
         S& slot = next_slot();
         linear_map_1<3>(slot, {conv.x_coef, conv.mu_coef, conv.out_coef}, {&x, &mu, &raw_});
-        push(slot_index_of(slot), family_->lambda(t));
+        push(slot_index_of(slot), lambda_at(t));
     }
 
     /// @brief Forgets any seeded history.
@@ -275,6 +282,38 @@ public:
         return run(grid, std::forward<Model>(model), x, mu, std::forward<Noise>(noise), no_observer{});
     }
 
+    /// @brief Inversion: integrates the probability-flow ODE from a clean time to a noisier one, the
+    /// reverse of run() (for example to encode an image into the latent x_T that run() maps back to it).
+    /// The same steps as run(), with h = λ(t_i) − λ(t_{i−1}) < 0; the grid is strictly increasing (reverse a
+    /// make_grid grid; its first time must have a finite λ, so t > 0 for the continuous families).
+    /// Deterministic single-evaluation solvers only (mr_ode, mr_unipc, euler_ode); no denoise_last or
+    /// thresholding (both act on the clean end).
+    /// @param grid the times t₀ < t₁ < … < t_M inside the family's range
+    /// @param model the network @param x in: x_{t₀}; out: x_{t_M} @param mu the condition
+    /// @param observer called after every step with a step_info
+    /// @return NFE and steps
+    /// @throws mrsolve::invalid_argument for a grid that is not strictly increasing or leaves the range,
+    ///         denoise_last or thresholding set, and everything run() throws for
+    template <class Model, class Observer = no_observer>
+        requires ScoreFn<Model, S, real_type>
+    sample_result invert(std::span<const real_type> grid, Model&& model, S& x, const S& mu, Observer&& observer = {}) {
+        static_assert(!Method::stochastic && !TwoStageMethod<Method>,
+                      "invert() integrates the probability-flow ODE: use a deterministic single-evaluation solver");
+        struct history_reset {
+            int& history;
+            ~history_reset() { history = 0; }
+        } reset{history_};
+        if (options_.denoise_last || options_.thresholding)
+            detail::throw_invalid(method_.name(), ": invert() does not take denoise_last or thresholding");
+        validate_increasing_grid<Family>(*family_, grid);
+        validate_inputs(grid, x, mu);
+        sample_result result;
+        result.steps = static_cast<int>(grid.size()) - 1;
+        zero_noise none;
+        run_multistep(grid, model, x, mu, none, observer, result);
+        return result;
+    }
+
     /// @brief The solver object. @return the method
     [[nodiscard]] const Method& method() const noexcept { return method_; }
     /// @brief The loop options. @return the options
@@ -318,6 +357,10 @@ private:
     void validate_run(std::span<const Real> grid, const S& x, const S& mu) const {
         validate_grid<Family>(*family_, grid);
         if constexpr (requires { method_.validate_grid(*family_, grid); }) method_.validate_grid(*family_, grid);
+        validate_inputs(grid, x, mu);
+    }
+
+    void validate_inputs(std::span<const Real> grid, const S& x, const S& mu) const {
         const int steps = static_cast<int>(grid.size()) - 1;
         if (!TwoStageMethod<Method> && steps + history_ < method_.order)
             detail::throw_invalid(method_.name(), ": NFE ", steps, " is too small for order ", method_.order,
@@ -350,6 +393,18 @@ private:
             out = traits::make_like(x);
             detail::throw_invalid("the model output at step ", step, " (t = ", t, ") has size ", size,
                                   ", expected ", n_);
+        }
+    }
+
+    // The λ a method steps in: the family's λ (the published convention, DESIGN.md §4), or λ̃ = ln(α/σ)
+    // for methods that declare steps_in_alpha_sigma_lambda. They are equal for continuous families; on the
+    // interpolated tables λ̃ is the variable in which a y-form step solves the probability-flow ODE of the
+    // interpolated α, σ (the separately interpolated table λ differs from ln(α/σ) between table nodes).
+    [[nodiscard]] Real lambda_at(Real t) const {
+        if constexpr (requires { requires Method::steps_in_alpha_sigma_lambda; }) {
+            return std::log(family_->alpha(t) / family_->sigma(t));
+        } else {
+            return family_->lambda(t);
         }
     }
 
@@ -439,6 +494,7 @@ private:
         constexpr std::size_t history_inputs = K - 1;
         const S* q1 = K >= 2 ? &slots_[ring_[0]] : nullptr;
         const S* q2 = K >= 3 ? &slots_[ring_[1]] : nullptr;
+        const S* q3 = K >= 4 ? &slots_[ring_[2]] : nullptr;
         if (!options_.thresholding) {
             // Fused: q₀ = a x + b μ + c·raw and x_t = … + C₀ q₀ + … in one pass.
             constexpr std::size_t n_in = 3 + history_inputs + (Noisy ? 1 : 0);
@@ -448,6 +504,7 @@ private:
             in[2] = &raw_;
             if constexpr (K >= 2) in[3] = q1;
             if constexpr (K >= 3) in[4] = q2;
+            if constexpr (K >= 4) in[5] = q3;
             if constexpr (Noisy) in[n_in - 1] = &z_;
             std::array<std::array<T, n_in>, 2> m{};
             m[0][0] = static_cast<T>(conv.x_coef);
@@ -477,6 +534,7 @@ private:
             w[0][2] = static_cast<T>(c.q[0]);
             if constexpr (K >= 2) { in[3] = q1; w[0][3] = static_cast<T>(c.q[1]); }
             if constexpr (K >= 3) { in[4] = q2; w[0][4] = static_cast<T>(c.q[2]); }
+            if constexpr (K >= 4) { in[5] = q3; w[0][5] = static_cast<T>(c.q[3]); }
             if constexpr (Noisy) { in[n_in - 1] = &z_; w[0][n_in - 1] = static_cast<T>(c.z); }
             return step_map<Noisy, Fused, 1, n_in>({&x}, w, in, normals);
         }
@@ -519,6 +577,7 @@ private:
                        sample_result& result) {
         using P = typename Method::parameterization;
         const int steps = static_cast<int>(grid.size()) - 1;
+        last_step_.reset();
         for (int i = 1; i <= steps; ++i) {
             const Real s = grid[static_cast<std::size_t>(i) - 1], t = grid[static_cast<std::size_t>(i)];
             evaluate(model, x, mu, s, i);
@@ -555,12 +614,25 @@ private:
             g.alpha_t = family_->alpha(t);
             g.sigma_s = family_->sigma(s);
             g.sigma_t = family_->sigma(t);
-            g.lambda_s = family_->lambda(s);
-            g.lambda_t = family_->lambda(t);
+            g.lambda_s = lambda_at(s);
+            g.lambda_t = lambda_at(t);
             g.h = g.lambda_t - g.lambda_s;
             g.r0 = g.order >= 2 ? (g.lambda_s - ring_lambda_[0]) / g.h : Real(0);
             g.r1 = g.order >= 3 ? (ring_lambda_[0] - ring_lambda_[1]) / g.h : Real(0);
-            const step_coefficients<Real> c = method_.coefficients(*family_, g);
+            step_coefficients<Real> c = method_.coefficients(*family_, g);
+            // The inputs the fused pass reads: q₀ and the history entries of the predictor (and corrector).
+            int inputs = g.order;
+            if constexpr (CorrectingMethod<Method>) {
+                // Correct x̃_{t_{i−1}} with the output just evaluated there, inside this step's pass:
+                // x_t = c_x (x̃ + Δ) + … = c_x x̃ + (c + c_x Δ)·(μ, q₀, q₁, …).
+                if (last_step_ && method_.corrects_step(i - 1, steps)) {
+                    const step_coefficients<Real> delta = method_.correction(*family_, *last_step_);
+                    c.mu += c.x * delta.mu;
+                    for (std::size_t k = 0; k < c.q.size(); ++k) c.q[k] += c.x * delta.q[k];
+                    inputs = std::max(inputs, last_step_->order + 1);
+                }
+                last_step_ = g;
+            }
             const auto conv = conversion<Real>(options_.fit, P::integrated, g.alpha_s, g.sigma_s, lambda_stationary_);
             constexpr bool fused = fuses_noise<Noise>;
             normal_input normals{};
@@ -571,15 +643,17 @@ private:
             }
             S& slot = next_slot();
             bool ok = false;
-            switch (g.order) {
+            constexpr int max_inputs = Method::max_order + (CorrectingMethod<Method> ? 1 : 0);
+            switch (inputs) {
                 case 1: ok = update<1, Method::stochastic, fused>(slot, x, mu, conv, c, normals); break;
                 case 2:
-                    if constexpr (Method::max_order >= 2)
-                        ok = update<2, Method::stochastic, fused>(slot, x, mu, conv, c, normals);
+                    if constexpr (max_inputs >= 2) ok = update<2, Method::stochastic, fused>(slot, x, mu, conv, c, normals);
                     break;
                 case 3:
-                    if constexpr (Method::max_order >= 3)
-                        ok = update<3, Method::stochastic, fused>(slot, x, mu, conv, c, normals);
+                    if constexpr (max_inputs >= 3) ok = update<3, Method::stochastic, fused>(slot, x, mu, conv, c, normals);
+                    break;
+                case 4:
+                    if constexpr (max_inputs >= 4) ok = update<4, Method::stochastic, fused>(slot, x, mu, conv, c, normals);
                     break;
                 default: break;
             }
@@ -637,8 +711,9 @@ private:
     std::size_t n_;
     Real lambda_stationary_ = std::numeric_limits<Real>::quiet_NaN();
     std::vector<S> slots_;
-    std::array<std::size_t, 3> ring_{};
-    std::array<Real, 3> ring_lambda_{};
+    std::array<std::size_t, 4> ring_{};
+    std::array<Real, 4> ring_lambda_{};
+    std::optional<step_geometry<Real>> last_step_;  // correctors: the previous step of this run, as predicted
     int history_ = 0;
     S raw_{};
     S z_{};

@@ -2,6 +2,7 @@
 /// @file schedule.hpp
 /// @brief Step schedules by name, one entry point that builds and validates a grid.
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <span>
@@ -62,6 +63,9 @@ struct schedule_options {
     double lambda_min = -std::numeric_limits<double>::infinity();  ///< λ-clipping bound (−∞: none)
     double rho = 7;                                                ///< ρ of the Karras schedules
     double offset = 0;                                             ///< offset of `leading`
+    /// Start time for partial restoration (start_at_time): the schedule runs from t_start instead of the
+    /// family's t_max (after λ-clipping, the smaller of the two). NaN: from t_max.
+    double t_start = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// @brief Checks a user-supplied grid: at least two times, finite, strictly decreasing, inside the
@@ -85,16 +89,40 @@ void validate_grid(const Family& family, std::span<const typename Family::real_t
     }
 }
 
+/// @brief Checks an inversion grid (sampler::invert): at least two times, finite, strictly increasing,
+/// inside the family's range (as validate_grid, in the other direction).
+/// @tparam Family the coefficient family
+/// @param family the family
+/// @param grid the times t₀ < t₁ < … < t_M
+/// @throws mrsolve::invalid_argument naming the first offending time (or the size, if fewer than two)
+template <CoefficientFamily Family>
+void validate_increasing_grid(const Family& family, std::span<const typename Family::real_type> grid) {
+    using Real = typename Family::real_type;
+    if (grid.size() < 2) detail::throw_invalid("a grid needs at least 2 times, got ", grid.size());
+    const Real lo = family.t_min(), hi = family.t_max(), tolerance = Real(1e-9) * (hi - lo);
+    for (std::size_t i = 0; i < grid.size(); ++i) {
+        if (!std::isfinite(grid[i])) detail::throw_invalid("grid time t[", i, "] = ", grid[i], " is not finite");
+        if (grid[i] < lo - tolerance || grid[i] > hi + tolerance)
+            detail::throw_invalid("grid time t[", i, "] = ", grid[i], " lies outside [", lo, ", ", hi, "]");
+        if (i > 0 && !(grid[i] > grid[i - 1]))
+            detail::throw_invalid("an inversion grid must be strictly increasing: t[", i - 1, "] = ", grid[i - 1],
+                                  ", t[", i, "] = ", grid[i]);
+    }
+    if (!std::isfinite(family.lambda(grid.front())))
+        detail::throw_invalid("an inversion grid must start where lambda is finite: lambda(t[0] = ", grid.front(),
+                              ") = ", family.lambda(grid.front()));
+}
+
 /// @brief Builds the grid t₀ > … > t_M of a named schedule with M = steps (the NFE of a one-evaluation
 /// solver), after λ-clipping, and validates it.
 /// @tparam Family the coefficient family
 /// @param family the coefficient family
 /// @param kind the schedule
 /// @param steps M ≥ 1
-/// @param options λ_min, ρ and the leading offset
+/// @param options λ_min, ρ, the leading offset and an intermediate start time t_start
 /// @return M + 1 strictly decreasing times
-/// @throws mrsolve::invalid_argument for M ≤ 0, ρ ≤ 0, a bad λ_min, or a schedule that degenerates
-///         (for example `leading` with more steps than table entries)
+/// @throws mrsolve::invalid_argument for M ≤ 0, ρ ≤ 0, a bad λ_min, t_start outside (t_min, t_max], or a
+///         schedule that degenerates (for example `leading` with more steps than table entries)
 template <CoefficientFamily Family>
 [[nodiscard]] std::vector<typename Family::real_type> make_grid(const Family& family, schedule_kind kind, int steps,
                                                                 const schedule_options& options = {}) {
@@ -102,15 +130,28 @@ template <CoefficientFamily Family>
     if (steps <= 0) detail::throw_invalid("NFE (number of steps) must be >= 1, got ", steps);
     if (!(options.rho > 0 && std::isfinite(options.rho))) detail::throw_invalid("rho must be finite and > 0, got ", options.rho);
     if (!std::isfinite(options.offset)) detail::throw_invalid("the leading offset must be finite, got ", options.offset);
-    const Real t_max = clipped_t_max(family, static_cast<Real>(options.lambda_min));
+    Real t_max = clipped_t_max(family, static_cast<Real>(options.lambda_min));
+    Real lambda_min = static_cast<Real>(options.lambda_min);
+    const bool partial = !std::isnan(options.t_start);
+    if (partial) {
+        if (!(options.t_start > static_cast<double>(family.t_min()) && options.t_start <= static_cast<double>(family.t_max())))
+            detail::throw_invalid("t_start must lie in (", family.t_min(), ", ", family.t_max(), "], got t_start = ",
+                                  options.t_start);
+        t_max = std::min(t_max, static_cast<Real>(options.t_start));
+        lambda_min = std::max(lambda_min, family.lambda(t_max));
+    }
     std::vector<Real> grid;
     switch (kind) {
         case schedule_kind::linspace: grid = linspace_grid(family, steps, t_max); break;
         case schedule_kind::linear_lambda:
-            grid = linear_lambda_grid(family, steps, static_cast<Real>(options.lambda_min));
+            grid = linear_lambda_grid(family, steps, lambda_min);
+            if (partial) grid.front() = t_max;
             break;
         case schedule_kind::leading: grid = leading_grid(family, steps, t_max, static_cast<Real>(options.offset)); break;
-        case schedule_kind::trailing: grid = trailing_grid(family, steps, t_max); break;
+        case schedule_kind::trailing:
+            // A partial start divides its own span (the published rule divides the whole table).
+            grid = partial ? trailing_grid(family, steps, t_max, t_max - family.t_min()) : trailing_grid(family, steps, t_max);
+            break;
         case schedule_kind::karras_n: grid = karras_n_grid(family, steps, t_max, static_cast<Real>(options.rho)); break;
         case schedule_kind::karras_t: grid = karras_t_grid(family, steps, t_max, static_cast<Real>(options.rho)); break;
         case schedule_kind::time_quadratic: grid = time_quadratic_grid(family, steps, t_max); break;

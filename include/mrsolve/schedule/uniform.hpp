@@ -3,6 +3,7 @@
 /// @brief Grids uniform in time: linspace, time-quadratic, leading and trailing.
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "../concepts/coefficients.hpp"
@@ -80,14 +81,18 @@ template <CoefficientFamily Family>
 /// @param family the family
 /// @param steps M, the number of steps
 /// @param t_max the start time (after clipping)
-/// @return M + 1 times from t_max in equal steps of (t_max() − t_min())/(M + 1)
+/// @param span the length divided into M + 1 steps: the family's range (published), or t_start − t_min
+///        for a partial start (a NaN span selects the family's range)
+/// @return M + 1 times from t_max in equal steps of span/(M + 1)
 /// @pre steps ≥ 1 and t_min < t_max ≤ family.t_max(); the grid is not validated here (make_grid
 /// validates it)
 template <CoefficientFamily Family>
-[[nodiscard]] std::vector<typename Family::real_type> trailing_grid(const Family& family, int steps,
-                                                                    typename Family::real_type t_max) {
+[[nodiscard]] std::vector<typename Family::real_type> trailing_grid(
+    const Family& family, int steps, typename Family::real_type t_max,
+    typename Family::real_type span = std::numeric_limits<typename Family::real_type>::quiet_NaN()) {
     using Real = typename Family::real_type;
-    const Real spacing = (family.t_max() - family.t_min()) / Real(steps + 1);
+    if (std::isnan(span)) span = family.t_max() - family.t_min();
+    const Real spacing = span / Real(steps + 1);
     std::vector<Real> grid(static_cast<std::size_t>(steps) + 1);
     for (int i = 0; i <= steps; ++i) grid[static_cast<std::size_t>(i)] = t_max - Real(i) * spacing;
     return grid;

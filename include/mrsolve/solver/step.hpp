@@ -27,6 +27,12 @@ struct step_geometry {
     Real h;                   ///< λ(t) − λ(s) > 0
     Real r0;                  ///< h_{i−1}/h (orders ≥ 2): previous λ-step over this one
     Real r1;                  ///< h_{i−2}/h (order 3)
+
+    /// @brief The λ-positions, in units of h from s, of the model outputs a step of this order reads:
+    /// q₀ at 0, q₁ at −r₀, q₂ at −(r₀ + r₁). @return the nodes (entries beyond the order are 0)
+    [[nodiscard]] std::array<Real, 3> history_nodes() const noexcept {
+        return {Real(0), order >= 2 ? -r0 : Real(0), order >= 3 ? -(r0 + r1) : Real(0)};
+    }
 };
 
 /// @var step_geometry::s
@@ -47,13 +53,14 @@ struct step_geometry {
 /// @brief λ(t), the half log-SNR at the end.
 
 /// @brief An update x_t = x·x_s + mu·μ + Σ_k q[k]·q_k + z·z as coefficients, where q₀ is the newest
-/// converted model output (at s), q₁, q₂ older ones and z a standard normal vector.
+/// converted model output (at s), q₁, q₂, q₃ older ones and z a standard normal vector. (A corrector's
+/// increment uses the same layout: q₀ is then the output at the corrected step's end.)
 /// @tparam Real scalar type of the coefficients
 template <class Real>
 struct step_coefficients {
     Real x = 0;                   ///< weight of the current state
     Real mu = 0;                  ///< weight of the condition μ
-    std::array<Real, 3> q{};      ///< weights of q₀, q₁, q₂
+    std::array<Real, 4> q{};      ///< weights of q₀, q₁, q₂, q₃ (q₃: correctors only)
     Real z = 0;                   ///< weight of the standard normal draw (stochastic solvers)
 };
 

@@ -213,6 +213,8 @@ TEST_CASE("the sampler runs on the minimal archetype and agrees with std::vector
     };
     check(mrsolve::mr_ode<mrsolve::data_prediction>{3});
     check(mrsolve::mr_sde<mrsolve::noise_prediction>{2});
+    check(mrsolve::mr_unipc<mrsolve::data_prediction>{3});
+    check(mrsolve::mr_eta<mrsolve::data_prediction>{2, 0.5});
     check(mrsolve::heun_ode{});
     check(mrsolve::posterior_sampling{});
 }
