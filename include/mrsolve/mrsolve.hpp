@@ -35,4 +35,6 @@
 #include "solver/heun_ode.hpp"
 #include "solver/posterior.hpp"
 #include "sample.hpp"
+#include "singlestep.hpp"
+#include "adaptive.hpp"
 #include "start.hpp"

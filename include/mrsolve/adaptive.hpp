@@ -1,0 +1,264 @@
+#pragma once
+/// @file adaptive.hpp
+/// @brief Adaptive step size in λ for the MR probability-flow ODE: the MR analogue of DPM-Solver-12 and
+/// DPM-Solver-23, with an embedded lower-order error estimate and an I or PI step-size controller.
+///
+/// From (x_s, λ_s) a trial step of size h in λ ends at t = t(λ_s + h) and takes one singlestep step
+/// (singlestep.hpp) of order p ∈ {2, 3}, together with an embedded solution of order p − 1 that reuses
+/// its evaluations (no extra NFE):
+/// - p = 2 (evaluations at λ_s and λ_s + h/2): high = the order-2 step (nodes {0, ½}); low = exponential
+///   Euler from q₀ alone (order 1).
+/// - p = 3 (evaluations at λ_s, λ_s + h/3, λ_s + 2h/3): high = the order-3 step (nodes {0, ⅔}); low = the
+///   exact quadrature of the line through {0: q₀, ⅓: q₁} over [0, h] (order 2, DPM-Solver-23's choice).
+///
+/// The error of the trial is E = max over batch items b of the RMS over the item's elements e of
+/// (x_high − x_low)_e / (atol + rtol · max(|x_low,e|, |x_s,e|)), and the trial is accepted (x ← x_high,
+/// local extrapolation) when E ≤ 1. E estimates the local error of the lower-order solution, O(h^k)
+/// with k = p, so the controllers use k = p:
+/// - integral (I):  h ← h · min(fac_max, max(fac_min, safety · E^{−1/k}));
+/// - proportional-integral (PI, Gustafsson 1991 / Hairer–Wanner II §IV.2 with their recommended gains):
+///   after an accepted step h ← h · clamp(safety · E_n^{−β₁} · E_{n−1}^{β₂}, fac_min, fac_max), with
+///   β₁ = 0.7/k, β₂ = 0.4/k and E_{n−1} the error of the previous accepted step (1 at the start, floored
+///   at 1e-4 as in Hairer's codes); after a rejection both controllers use the I formula.
+/// λ is λ̃ = ln(α/σ) of the family's α and σ (see singlestep.hpp; the family's λ for continuous families).
+/// After a rejection the next step may not grow (fac_max = 1 for it). Every h is clipped to the λ left,
+/// and the step that reaches λ(t_end) ends exactly at t_end.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <limits>
+#include <utility>
+
+#include "backend/traits.hpp"
+#include "concepts/coefficients.hpp"
+#include "error.hpp"
+#include "prediction/fit_target.hpp"
+#include "prediction/parameterization.hpp"
+#include "singlestep.hpp"
+
+namespace mrsolve {
+
+/// @brief The step-size controller of adaptive_sampler.
+enum class step_controller {
+    integral,              ///< I: h · safety · E^{−1/k}, clamped to [fac_min, fac_max]
+    proportional_integral  ///< PI: h · safety · E_n^{−0.7/k} · E_{n−1}^{0.4/k}, clamped (the default)
+};
+
+/// @brief Options of the adaptive sampler.
+struct adaptive_options {
+    /// @brief Relative tolerance (≥ 0, finite; rtol and atol not both 0). Default: DPM-Solver's 0.05.
+    double rtol = 0.05;
+    /// @brief Absolute tolerance (≥ 0, finite). Default 0.0078 (DPM-Solver's, 1/255 of the range of an
+    /// image in [−1, 1]); for images in [0, 1] about 0.004 is the same quantisation level.
+    double atol = 0.0078;
+    int order = 3;  ///< order p of the accepted solution: 2 (embedded 1) or 3 (embedded 2)
+    step_controller controller = step_controller::proportional_integral;  ///< I or PI
+    /// @brief The first trial step in λ; 0 selects 0.05 · (λ(t_end) − λ(t_start)) (a twentieth of the
+    /// interval: cheap to reject when too large). Must be finite and ≥ 0.
+    double h_init = 0;
+    int max_nfe = 1000;  ///< cap on model evaluations (≥ 1); a trial that would exceed it is not started
+    std::size_t batch_items = 1;  ///< the state is this many equal items; the error norm is per item
+    fit_target fit = fit_target::noise;  ///< what the model returns
+    double safety = 0.9;   ///< safety factor of the controllers, in (0, 1]
+    double fac_min = 0.2;  ///< smallest step-size ratio, in (0, 1)
+    double fac_max = 5;    ///< largest step-size ratio, > 1
+};
+
+/// @brief How an adaptive run ended.
+enum class adaptive_status {
+    completed,        ///< t_end was reached; x holds x_{t_end}
+    nfe_cap_reached   ///< the next trial would exceed max_nfe; x holds the last accepted state (at t_final)
+};
+
+/// @brief Statistics of an adaptive run.
+struct adaptive_result {
+    int nfe = 0;       ///< model evaluations made (exactly the number of model calls)
+    int accepted = 0;  ///< accepted steps
+    int rejected = 0;  ///< rejected trials; nfe = order · (accepted + rejected)
+    adaptive_status status = adaptive_status::completed;  ///< completed, or the NFE cap stopped the run
+    double t_final = std::numeric_limits<double>::quiet_NaN();  ///< the time of the returned state
+    /// @brief Whether t_end was reached. @return status == adaptive_status::completed
+    [[nodiscard]] bool completed() const noexcept { return status == adaptive_status::completed; }
+};
+
+/// @brief Checks adaptive options that do not depend on the state.
+/// @param options the options
+/// @throws mrsolve::invalid_argument naming the offending value
+inline void validate_adaptive_options(const adaptive_options& options) {
+    if (!(options.rtol >= 0 && std::isfinite(options.rtol)))
+        detail::throw_invalid("adaptive: rtol must be finite and >= 0, got ", options.rtol);
+    if (!(options.atol >= 0 && std::isfinite(options.atol)))
+        detail::throw_invalid("adaptive: atol must be finite and >= 0, got ", options.atol);
+    if (options.rtol == 0 && options.atol == 0)
+        detail::throw_invalid("adaptive: rtol and atol are both 0; at least one must be > 0");
+    if (options.order != 2 && options.order != 3)
+        detail::throw_invalid("adaptive: order must be 2 or 3, got ", options.order);
+    if (options.controller != step_controller::integral && options.controller != step_controller::proportional_integral)
+        detail::throw_invalid("adaptive: invalid step_controller value ", static_cast<int>(options.controller));
+    if (!(options.h_init >= 0 && std::isfinite(options.h_init)))
+        detail::throw_invalid("adaptive: h_init must be finite and >= 0 (0: automatic), got ", options.h_init);
+    if (options.max_nfe < 1) detail::throw_invalid("adaptive: max_nfe must be >= 1, got ", options.max_nfe);
+    if (options.batch_items < 1) detail::throw_invalid("adaptive: batch_items must be >= 1, got ", options.batch_items);
+    if (!(options.safety > 0 && options.safety <= 1))
+        detail::throw_invalid("adaptive: safety must lie in (0, 1], got ", options.safety);
+    if (!(options.fac_min > 0 && options.fac_min < 1))
+        detail::throw_invalid("adaptive: fac_min must lie in (0, 1), got ", options.fac_min);
+    if (!(options.fac_max > 1 && std::isfinite(options.fac_max)))
+        detail::throw_invalid("adaptive: fac_max must be finite and > 1, got ", options.fac_max);
+}
+
+/// @brief Adaptive-step sampler of the probability-flow ODE (see adaptive.hpp): validates and allocates
+/// once, then runs from t_start to t_end without allocating.
+///
+/// Holds a reference to the family, which must outlive it. Not thread-safe (it owns a workspace).
+/// @tparam P noise_prediction or data_prediction
+/// @tparam Family a coefficient family
+/// @tparam S the state type; it needs host access (the error norm is a reduction over the elements)
+template <Parameterization P, CoefficientFamily Family, HostState S>
+class adaptive_sampler {
+public:
+    /// @brief Scalar type of times and coefficients.
+    using real_type = typename Family::real_type;
+
+    /// @brief Validates the options and allocates the workspace.
+    /// @param family the coefficient family (kept by reference)
+    /// @param like a state of the shape that will be sampled
+    /// @param options tolerances, order, controller, caps
+    /// @throws mrsolve::invalid_argument for bad options (naming the value), an empty state, batch_items
+    ///         not dividing the state size, or velocity with a family without a stationary standard deviation
+    adaptive_sampler(const Family& family, const S& like, adaptive_options options = {})
+        : core_(family, like, (validate_adaptive_options(options), options.fit), "adaptive_sampler"), options_(options) {
+        if (core_.size() % options_.batch_items != 0)
+            detail::throw_invalid("adaptive: batch_items = ", options_.batch_items, " must divide the state size ",
+                                  core_.size());
+    }
+
+    /// @brief Integrates from t_start down to t_end with adaptive steps in λ, overwriting x.
+    /// @tparam Model a callable model(x, mu, t, out) writing its output into out
+    /// @param t_start the noisier start time
+    /// @param t_end the end time, t_end < t_start, both inside [family.t_min(), family.t_max()]
+    /// @param model the network
+    /// @param x in: x_{t_start}; out: x_{t_end}, or the last accepted state if the NFE cap stopped the run
+    /// @param mu the condition μ
+    /// @return NFE, accepted and rejected steps, the status and the final time
+    /// @throws mrsolve::invalid_argument for bad times (naming them), size mismatches, non-finite x or μ,
+    ///         or a model output of the wrong size; mrsolve::non_finite_error if a model output or a trial
+    ///         state is NaN/Inf (its step() is the 1-based trial number; x then holds the last accepted
+    ///         state). A model's exception propagates (x: the last accepted state).
+    template <class Model>
+        requires std::invocable<Model&, const S&, const S&, real_type, S&>
+    adaptive_result run(real_type t_start, real_type t_end, Model&& model, S& x, const S& mu) {
+        using Real = real_type;
+        const Family& family = core_.family();
+        const Real lo = family.t_min(), hi = family.t_max(), slack = Real(1e-9) * (hi - lo);
+        if (!(std::isfinite(t_start) && std::isfinite(t_end) && t_start > t_end))
+            detail::throw_invalid("adaptive: need finite t_start > t_end, got t_start = ", t_start, ", t_end = ", t_end);
+        if (t_start > hi + slack || t_end < lo - slack)
+            detail::throw_invalid("adaptive: [t_end, t_start] = [", t_end, ", ", t_start, "] must lie inside the family's range [",
+                                  lo, ", ", hi, "]");
+        core_.check_inputs(x, mu);
+        const Real l_end = core_.lambda_of(t_end);
+        Real s = t_start, ls = core_.lambda_of(t_start);
+        const Real span = l_end - ls;
+        Real h = options_.h_init > 0 ? static_cast<Real>(options_.h_init) : Real(0.05) * span;
+        const int p = options_.order;
+        const double k = static_cast<double>(p);
+        double error_previous = 1;
+        bool after_rejection = false;
+        adaptive_result result;
+        int trial = 0;
+        while (s != t_end) {
+            if (result.nfe + p > options_.max_nfe) {
+                result.status = adaptive_status::nfe_cap_reached;
+                break;
+            }
+            const Real remaining = l_end - ls;
+            Real t;
+            if (h >= remaining * (1 - Real(1e-10))) {
+                h = remaining;
+                t = t_end;
+            } else {
+                t = core_.time_of(ls + h, t_end, s);
+                if (!(t < s)) t = std::nextafter(s, t_end);  // h below the resolution of t: the smallest step
+            }
+            ++trial;
+            core_.step(model, x, mu, s, t, p, trial, core_.u2(), &core_.u1(), result.nfe);
+            const double error = error_norm(x, core_.u2(), core_.u1());
+            double factor;
+            if (error <= 1) {
+                ++result.accepted;
+                std::array<std::array<state_value_t<S>, 1>, 1> one{};
+                one[0][0] = 1;
+                (void)backend_traits<S>::template linear_map<1, 1>({&x}, one, {&core_.u2()});
+                const Real l_new = t == t_end ? l_end : core_.lambda_of(t);
+                h = l_new - ls;  // the step actually taken
+                s = t;
+                ls = l_new;
+                const double e = std::max(error, 1e-10);
+                if (options_.controller == step_controller::proportional_integral && !after_rejection)
+                    factor = options_.safety * std::pow(e, -0.7 / k) * std::pow(error_previous, 0.4 / k);
+                else
+                    factor = options_.safety * std::pow(e, -1 / k);
+                factor = std::clamp(factor, options_.fac_min, after_rejection ? 1.0 : options_.fac_max);
+                error_previous = std::max(error, 1e-4);
+                after_rejection = false;
+            } else {
+                ++result.rejected;
+                factor = std::isfinite(error) ? std::max(options_.fac_min, options_.safety * std::pow(error, -1 / k))
+                                              : options_.fac_min;
+                factor = std::min(factor, options_.safety);
+                after_rejection = true;
+            }
+            h *= static_cast<Real>(factor);
+        }
+        result.t_final = static_cast<double>(s);
+        return result;
+    }
+
+    /// @brief The options. @return the options given at construction
+    [[nodiscard]] const adaptive_options& options() const noexcept { return options_; }
+
+private:
+    /// max over items of the RMS of (high − low)/(atol + rtol max(|low|, |x|)).
+    double error_norm(S& x, S& high, S& low) const {
+        const auto xs = backend_traits<S>::host_span(x);
+        const auto hs = backend_traits<S>::host_span(high);
+        const auto ls = backend_traits<S>::host_span(low);
+        const std::size_t n = xs.size(), item = n / options_.batch_items;
+        double worst = 0;
+        for (std::size_t b = 0; b < options_.batch_items; ++b) {
+            double sum = 0;
+            for (std::size_t e = b * item; e < (b + 1) * item; ++e) {
+                const double l = static_cast<double>(ls[e]);
+                const double scale = options_.atol + options_.rtol * std::max(std::abs(l), std::abs(static_cast<double>(xs[e])));
+                const double d = (static_cast<double>(hs[e]) - l) / scale;
+                sum += d * d;
+            }
+            worst = std::max(worst, std::sqrt(sum / static_cast<double>(item)));
+        }
+        return worst;
+    }
+
+    detail::singlestep_core<P, Family, S> core_;
+    adaptive_options options_;
+};
+
+/// @brief Samples once with adaptive steps: builds an adaptive_sampler and runs it.
+/// @tparam P noise_prediction or data_prediction
+/// @tparam Family a coefficient family @tparam S the state type @tparam Model the network type
+/// @param family the coefficient family @param t_start the start time @param t_end the end time
+/// @param model the network @param x in: x_{t_start}; out: the result @param mu the condition
+/// @param options tolerances, order, controller, caps
+/// @return the statistics of the run
+/// @throws as adaptive_sampler::adaptive_sampler and adaptive_sampler::run
+template <Parameterization P, CoefficientFamily Family, HostState S, class Model>
+adaptive_result sample_adaptive(const Family& family, typename Family::real_type t_start, typename Family::real_type t_end,
+                                Model&& model, S& x, const S& mu, const adaptive_options& options = {}) {
+    adaptive_sampler<P, Family, S> sampler(family, x, options);
+    return sampler.run(t_start, t_end, std::forward<Model>(model), x, mu);
+}
+
+}  // namespace mrsolve

@@ -1,0 +1,395 @@
+#pragma once
+/// @file singlestep.hpp
+/// @brief Singlestep exponential integrators (orders 1, 2, 3) for the MR probability-flow ODE, in noise or
+/// data prediction: the MR analogue of DPM-Solver-1/2/3, with exact exponential quadrature of the
+/// polynomial through the stage outputs.
+///
+/// Mathematics (DESIGN.md §3; y = x − μ, h = λ(t) − λ(s), s the noisier start, t the end). With the
+/// converted model output q(u) at λ_s + u (x̂₀ for data prediction, ε̂ for noise prediction):
+///
+///     data:   y_t = (σ_t/σ_s) y_s + α_t ∫₀ʰ e^{−(h−u)} (q(u) − μ) du
+///     noise:  y_t = (α_t/α_s) y_s − σ_t ∫₀ʰ e^{(h−u)} q(u) du
+///
+/// Every stage replaces q by the polynomial through the outputs already computed at nodes r_j·h and
+/// integrates it exactly (detail::exponential_quadrature, κ = 1 for data, κ = −1 for noise), written so
+/// that the y-form above holds exactly: x_t = c_x x_s + c_μ μ + Σ_j c_j q_j with
+/// c_μ = 1 − c_x − α_t Σ_j w_j (data) or 1 − c_x (noise).
+///
+/// - Order 1 (one evaluation): exponential Euler, q ≡ q₀.
+/// - Order 2 (two): u₁ = order-1 step to s₁ = t(λ_s + h/2); q₁ = q(u₁, s₁); x_t from nodes {0, ½}.
+/// - Order 3 (three), the DPM-Solver-3 structure: u₁ = order-1 step to s₁ = t(λ_s + h/3); u₂ = step to
+///   s₂ = t(λ_s + 2h/3) with the linear interpolant through {0: q₀, ⅓: q₁} integrated exactly over
+///   [0, 2h/3]; x_t from the linear interpolant through {0: q₀, ⅔: q₂} integrated exactly over [0, h].
+///   Why third order: the linear interpolant through nodes 0 and r₂h misses q″/2·(u² − r₂hu), whose
+///   exact integral is (q″/2) h³ (2φ₃(∓h) − r₂ φ₂(∓h)) = (q″/2) h³ (1/3 − r₂/2 + O(h)): zero at leading
+///   order exactly when r₂ = 2/3, so the quadrature error is O(h⁴). u₂ is a second-order sub-step (local
+///   error O(h³)) and enters x_t through a weight O(h), u₁ (error O(h²)) enters u₂ through a weight
+///   O(h): every defect of x_t is O(h⁴), so the global error is O(h³). (The 3-node form {0, ⅓, ⅔} would
+///   also be third order — the weight of the ⅓ node vanishes at leading order — but costs one more
+///   stream per pass and has no advantage; the 2-node form is the published DPM-Solver-3 and is what
+///   the tests measure.)
+///
+/// λ here is λ̃(t) = ln(α(t)/σ(t)) computed from the family's α and σ: for continuous families it is
+/// the family's λ; for the interpolated discrete tables (DESIGN.md §6), whose λ is interpolated
+/// separately and differs from ln(α/σ) between table nodes, it makes each step the exact-integrating-factor
+/// step of the probability-flow ODE of the interpolated α, σ, so noise and data prediction converge to
+/// the same solution (the Gaussian oracle's exact flow) instead of to two different limits. (The
+/// multistep mr_ode keeps the family's λ, as the published sampler does.) Intermediate times solve
+/// λ̃(s_j) = λ̃_s + r_j h (the family's inverse t(λ), else bisection), and the quadrature nodes are the
+/// fractions actually reached. The tables' α, σ have kinks at the table nodes; a step that straddles
+/// one is only locally second-order accurate there.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "backend/traits.hpp"
+#include "concepts/coefficients.hpp"
+#include "detail/exponential_quadrature.hpp"
+#include "error.hpp"
+#include "prediction/conversion.hpp"
+#include "prediction/fit_target.hpp"
+#include "prediction/parameterization.hpp"
+#include "schedule/schedule.hpp"
+
+namespace mrsolve {
+
+/// @brief The per-step orders of a singlestep solver that spend exactly `nfe` model evaluations
+/// (DPM-Solver's convention: full-order steps, the remainder in lower-order steps at the end).
+///
+/// order 1: [1, …, 1] (nfe steps); order 2: [2, …, 2] or [2, …, 2, 1]; order 3: nfe % 3 == 0 →
+/// [3, …, 3, 2, 1], == 1 → [3, …, 3, 1], == 2 → [3, …, 3, 2]. The outer grid has size() steps: build it
+/// with `make_grid(family, kind, static_cast<int>(orders.size()))`.
+/// @param nfe the number of model evaluations, ≥ 1
+/// @param order the highest order, 1, 2 or 3
+/// @return the order of each step, summing to nfe
+/// @throws mrsolve::invalid_argument for nfe < 1 or an order other than 1, 2, 3 (the message names it)
+[[nodiscard]] inline std::vector<int> singlestep_orders(int nfe, int order) {
+    if (nfe < 1) detail::throw_invalid("singlestep_orders: NFE must be >= 1, got ", nfe);
+    if (order < 1 || order > 3) detail::throw_invalid("singlestep_orders: order must be 1, 2 or 3, got ", order);
+    std::vector<int> orders;
+    if (order == 1) {
+        orders.assign(static_cast<std::size_t>(nfe), 1);
+    } else if (order == 2) {
+        orders.assign(static_cast<std::size_t>(nfe / 2), 2);
+        if (nfe % 2 == 1) orders.push_back(1);
+    } else {
+        const int full = nfe / 3;
+        switch (nfe % 3) {
+            case 0:
+                orders.assign(static_cast<std::size_t>(full - 1), 3);
+                orders.push_back(2);
+                orders.push_back(1);
+                break;
+            case 1:
+                orders.assign(static_cast<std::size_t>(full), 3);
+                orders.push_back(1);
+                break;
+            default:
+                orders.assign(static_cast<std::size_t>(full), 3);
+                orders.push_back(2);
+                break;
+        }
+    }
+    return orders;
+}
+
+/// @brief Options of the singlestep sampler.
+struct singlestep_options {
+    fit_target fit = fit_target::noise;  ///< what the model returns (converted to the parameterization)
+};
+
+/// @brief Statistics of a singlestep run.
+struct singlestep_result {
+    int nfe = 0;    ///< model evaluations made (the sum of the step orders)
+    int steps = 0;  ///< outer steps taken
+};
+
+namespace detail {
+
+/// The shared machinery of singlestep and adaptive solvers: the workspace (two intermediate states and
+/// three raw outputs), model evaluation with size checks, and the fused stage passes.
+/// @tparam P noise_prediction or data_prediction
+/// @tparam Family the coefficient family
+/// @tparam S the state type
+template <Parameterization P, CoefficientFamily Family, State S>
+class singlestep_core {
+public:
+    using Real = typename Family::real_type;
+    using T = state_value_t<S>;
+    using traits = backend_traits<S>;
+    /// The inputs of a singlestep pass, in this order; a pass reads a compile-time subset of them.
+    enum singlestep_input : std::size_t { in_x = 0, in_mu, in_raw0, in_u1, in_raw1, in_u2, in_raw2, singlestep_inputs };
+    using row = std::array<Real, singlestep_inputs>;
+
+    /// Node fractions of the stages: order 2 evaluates at ½, order 3 at ⅓ and ⅔.
+    static constexpr Real r_order2 = Real(1) / Real(2);
+    static constexpr Real r1_order3 = Real(1) / Real(3);
+    static constexpr Real r2_order3 = Real(2) / Real(3);
+
+    singlestep_core(const Family& family, const S& like, fit_target fit, const char* who)
+        : family_(&family), fit_(fit), n_(traits::size(like)) {
+        if (n_ == 0) throw_invalid(who, ": the state is empty (size 0)");
+        if (fit != fit_target::noise && fit != fit_target::data && fit != fit_target::velocity)
+            throw_invalid(who, ": invalid fit_target value ", static_cast<int>(fit));
+        if constexpr (StationaryFamily<Family>) {
+            lambda_stationary_ = family.stationary_std();
+        } else if (fit == fit_target::velocity) {
+            throw_invalid(who, ": fit target velocity needs a family with a stationary standard deviation");
+        }
+        u1_ = traits::make_like(like);
+        u2_ = traits::make_like(like);
+        raw0_ = traits::make_like(like);
+        raw1_ = traits::make_like(like);
+        raw2_ = traits::make_like(like);
+    }
+
+    [[nodiscard]] std::size_t size() const noexcept { return n_; }
+    [[nodiscard]] const Family& family() const noexcept { return *family_; }
+    S& u1() noexcept { return u1_; }
+    S& u2() noexcept { return u2_; }
+
+    void check_inputs(const S& x, const S& mu) const {
+        if (traits::size(x) != n_)
+            throw_invalid("state x has size ", traits::size(x), " but the sampler was set up for size ", n_);
+        if (traits::size(mu) != n_) throw_invalid("condition mu has size ", traits::size(mu), " but the state has size ", n_);
+        if (!traits::all_finite(x)) throw_invalid("the start state x contains NaN or Inf");
+        if (!traits::all_finite(mu)) throw_invalid("the condition mu contains NaN or Inf");
+    }
+
+    /// One step of order 1, 2 or 3 from (x, s) to t. Writes the result into `high` (may be x itself)
+    /// and, when `low` is given (orders 2 and 3), the embedded lower-order result sharing the same
+    /// evaluations: order 2 → the order-1 step (q₀ only); order 3 → the 2-node {0: q₀, ⅓: q₁} quadrature
+    /// over [0, h] (second order). `low` may be u1(). Adds the evaluations made to nfe. Throws
+    /// non_finite_error naming `step` and the time on a NaN/Inf model output or result.
+    template <class Model>
+    void step(Model& model, const S& x, const S& mu, Real s, Real t, int order, int step_index, S& high, S* low,
+              int& nfe) {
+        const Real ls = lambda_of(s), lt = lambda_of(t), h = lt - ls;
+        evaluate(model, x, mu, s, step_index, raw0_);
+        ++nfe;
+        const affine_map<Real> c0 = conv(s);
+        if (order == 1) {
+            const row r = end_row(s, t, {node{Real(0), c0, in_x, in_raw0}}, 1, h);
+            if (!pass<1, 3>({&high}, {r}, {in_x, in_mu, in_raw0}, x, mu)) fail(step_index, t, 1);
+            return;
+        }
+        const Real r1 = order == 2 ? r_order2 : r1_order3;
+        const Real s1 = time_of(ls + r1 * h, t, s);
+        const Real l1 = lambda_of(s1);
+        {
+            const row r = end_row(s, s1, {node{Real(0), c0, in_x, in_raw0}}, 1, l1 - ls);
+            if (!pass<1, 3>({&u1_}, {r}, {in_x, in_mu, in_raw0}, x, mu)) fail(step_index, s1, 1);
+        }
+        evaluate(model, u1_, mu, s1, step_index, raw1_);
+        ++nfe;
+        const affine_map<Real> c1 = conv(s1);
+        const node n0{Real(0), c0, in_x, in_raw0};
+        const node n1{(l1 - ls) / h, c1, in_u1, in_raw1};
+        if (order == 2) {
+            const row r_high = end_row(s, t, {n0, n1}, 2, h);
+            if (low != nullptr) {
+                const row r_low = end_row(s, t, {n0}, 1, h);
+                if (!pass<2, 5>({&high, low}, {r_high, r_low}, {in_x, in_mu, in_raw0, in_u1, in_raw1}, x, mu))
+                    fail(step_index, t, 2);
+            } else if (!pass<1, 5>({&high}, {r_high}, {in_x, in_mu, in_raw0, in_u1, in_raw1}, x, mu)) {
+                fail(step_index, t, 2);
+            }
+            return;
+        }
+        const Real s2 = time_of(ls + r2_order3 * h, t, s);
+        const Real l2 = lambda_of(s2);
+        {
+            // Sub-step s → s₂ with the interpolant through {0: q₀, r₁: q₁}, nodes in units of h₂ = λ(s₂) − λ_s.
+            const Real h2 = l2 - ls;
+            const row r = end_row(s, s2, {n0, node{(l1 - ls) / h2, c1, in_u1, in_raw1}}, 2, h2);
+            if (!pass<1, 5>({&u2_}, {r}, {in_x, in_mu, in_raw0, in_u1, in_raw1}, x, mu)) fail(step_index, s2, 2);
+        }
+        evaluate(model, u2_, mu, s2, step_index, raw2_);
+        ++nfe;
+        const node n2{(l2 - ls) / h, conv(s2), in_u2, in_raw2};
+        const row r_high = end_row(s, t, {n0, n2}, 2, h);
+        if (low != nullptr) {
+            const row r_low = end_row(s, t, {n0, n1}, 2, h);
+            if (!pass<2, 7>({&high, low}, {r_high, r_low}, {in_x, in_mu, in_raw0, in_u1, in_raw1, in_u2, in_raw2}, x, mu))
+                fail(step_index, t, 3);
+        } else if (!pass<1, 5>({&high}, {r_high}, {in_x, in_mu, in_raw0, in_u2, in_raw2}, x, mu)) {
+            fail(step_index, t, 3);
+        }
+    }
+
+    /// λ̃(t) = ln(α(t)/σ(t)): the half log-SNR of the family's own α and σ. It equals family.lambda(t)
+    /// for continuous families; for interpolated tables it is the variable in which the y-form step is
+    /// the exact solution of the probability-flow ODE of the interpolated α, σ (the table's separately
+    /// interpolated λ is not ln(α/σ) between nodes, and stepping in it would solve no fixed ODE).
+    [[nodiscard]] Real lambda_of(Real t) const { return std::log(family_->alpha(t) / family_->sigma(t)); }
+
+    /// The time τ ∈ [lo, hi] with λ̃(τ) = target (λ̃ decreases in t). The family's inverse t(λ) is tried
+    /// first (exact for continuous families); otherwise bisection, to adjacent floating-point values.
+    [[nodiscard]] Real time_of(Real target, Real lo, Real hi) const {
+        const Real guess = family_->t_of_lambda(target);
+        const Real tolerance = 64 * std::numeric_limits<Real>::epsilon() * (1 + std::abs(target));
+        if (guess > lo && guess < hi && std::abs(lambda_of(guess) - target) <= tolerance) return guess;
+        Real a = lo, b = hi;  // λ̃(a) ≥ target ≥ λ̃(b)
+        for (int i = 0; i < 200; ++i) {
+            const Real m = a + (b - a) / 2;
+            if (!(m > a && m < b)) break;
+            (lambda_of(m) > target ? a : b) = m;
+        }
+        return a + (b - a) / 2;
+    }
+
+private:
+    /// A quadrature node: its fraction r of the step, the conversion at its time, and the inputs holding
+    /// the state it was evaluated at and the raw model output there.
+    struct node {
+        Real r;
+        affine_map<Real> conv;
+        singlestep_input state;
+        singlestep_input raw;
+    };
+
+    [[nodiscard]] affine_map<Real> conv(Real tau) const {
+        return conversion<Real>(fit_, P::integrated, family_->alpha(tau), family_->sigma(tau), lambda_stationary_);
+    }
+
+    /// The coefficients over all inputs of x_τ = c_x x_s + c_μ μ + scale Σ_j w_j q_j, where the w_j
+    /// integrate the interpolant through `count` nodes exactly over [0, h], h = λ(τ) − λ(s).
+    [[nodiscard]] row end_row(Real s, Real tau, const std::array<node, 2>& nodes, int count, Real h) const {
+        std::array<Real, 2> r{};
+        for (std::size_t j = 0; j < 2; ++j) r[j] = nodes[j].r;
+        constexpr bool data = std::is_same_v<P, data_prediction>;
+        const std::array<Real, 2> w = exponential_quadrature<Real, 2>(h, data ? Real(1) : Real(-1), r, count);
+        const Real ratio = data ? family_->sigma(tau) / family_->sigma(s) : family_->alpha(tau) / family_->alpha(s);
+        const Real scale = data ? family_->alpha(tau) : -family_->sigma(tau);
+        row c{};
+        c[in_x] = ratio;
+        c[in_mu] = 1 - ratio;
+        for (std::size_t j = 0; j < static_cast<std::size_t>(count); ++j) {
+            const Real k = scale * w[j];
+            if constexpr (data) c[in_mu] -= k;  // α_τ Σ w_j μ: the quadrature acts on q − μ
+            c[nodes[j].state] += k * nodes[j].conv.x_coef;
+            c[in_mu] += k * nodes[j].conv.mu_coef;
+            c[nodes[j].raw] += k * nodes[j].conv.out_coef;
+        }
+        return c;
+    }
+
+    /// outs = rows · (the selected inputs), one fused pass; false if an output is not finite.
+    template <std::size_t NOut, std::size_t NIn>
+    bool pass(const std::array<S*, NOut>& outs, const std::array<row, NOut>& rows,
+              const std::array<singlestep_input, NIn>& select, const S& x, const S& mu) {
+        const std::array<const S*, singlestep_inputs> all{&x, &mu, &raw0_, &u1_, &raw1_, &u2_, &raw2_};
+        std::array<const S*, NIn> in{};
+        std::array<std::array<T, NIn>, NOut> m{};
+        for (std::size_t k = 0; k < NIn; ++k) {
+            in[k] = all[select[k]];
+            for (std::size_t o = 0; o < NOut; ++o) m[o][k] = static_cast<T>(rows[o][select[k]]);
+        }
+        return traits::template linear_map<NOut, NIn>(outs, m, in);
+    }
+
+    template <class Model>
+    void evaluate(Model& model, const S& x, const S& mu, Real t, int step_index, S& out) {
+        times_[static_cast<std::size_t>(&out == &raw0_ ? 0 : &out == &raw1_ ? 1 : 2)] = t;
+        model(x, mu, t, out);
+        if (traits::size(out) != n_) {
+            const std::size_t got = traits::size(out);
+            out = traits::make_like(x);  // error path: give the workspace its shape back
+            throw_invalid("the model output at step ", step_index, " (t = ", t, ") has size ", got, ", expected ", n_);
+        }
+    }
+
+    /// A pass produced NaN/Inf: blame the first non-finite model output among the `outputs` made so far,
+    /// else the state at `t`.
+    [[noreturn]] void fail(int step_index, Real t, int outputs) const {
+        const std::array<const S*, 3> raws{&raw0_, &raw1_, &raw2_};
+        for (std::size_t k = 0; k < static_cast<std::size_t>(outputs); ++k)
+            if (!traits::all_finite(*raws[k]))
+                throw non_finite_error(message("the model output at step ", step_index, " (stage ", k + 1, ", t = ",
+                                               times_[k], ") contains NaN or Inf"),
+                                       step_index, static_cast<double>(times_[k]));
+        throw non_finite_error(message("the state became NaN or Inf at step ", step_index, " (t = ", t, ")"), step_index,
+                               static_cast<double>(t));
+    }
+
+    const Family* family_;
+    fit_target fit_;
+    std::size_t n_;
+    Real lambda_stationary_ = std::numeric_limits<Real>::quiet_NaN();
+    S u1_{}, u2_{}, raw0_{}, raw1_{}, raw2_{};
+    std::array<Real, 3> times_{};  // the times of the stage evaluations of the current step
+};
+
+}  // namespace detail
+
+/// @brief Reusable singlestep sampler (orders 1–3 per step, see singlestep.hpp): validates and allocates
+/// once (two intermediate states and three model outputs), then runs grids without allocating.
+///
+/// Holds a reference to the family, which must outlive it. Not thread-safe (it owns a workspace).
+/// @tparam P noise_prediction or data_prediction
+/// @tparam Family a coefficient family
+/// @tparam S the state type
+template <Parameterization P, CoefficientFamily Family, State S>
+class singlestep_sampler {
+public:
+    /// @brief Scalar type of times and coefficients.
+    using real_type = typename Family::real_type;
+
+    /// @brief Validates the configuration and allocates the workspace.
+    /// @param family the coefficient family (kept by reference)
+    /// @param like a state of the shape that will be sampled
+    /// @param options what the model returns
+    /// @throws mrsolve::invalid_argument for an empty state, an invalid fit target, or velocity with a
+    ///         family without a stationary standard deviation
+    singlestep_sampler(const Family& family, const S& like, singlestep_options options = {})
+        : core_(family, like, options.fit, "singlestep_sampler"), options_(options) {}
+
+    /// @brief Runs the grid t₀ > … > t_K from x = x_{t₀}, step i of order orders[i − 1], overwriting x.
+    /// @tparam Model a callable model(x, mu, t, out) writing its output into out
+    /// @param grid the outer times (K + 1 values, strictly decreasing, inside the family's range)
+    /// @param orders the order of each step (K values in {1, 2, 3}; see singlestep_orders)
+    /// @param model the network
+    /// @param x in: the start state; out: the result
+    /// @param mu the condition μ
+    /// @return the NFE (Σ orders) and the number of steps
+    /// @throws mrsolve::invalid_argument for a bad grid, grid.size() ≠ orders.size() + 1, an order not in
+    ///         {1, 2, 3}, size mismatches, non-finite x or μ, or a model output of the wrong size;
+    ///         mrsolve::non_finite_error naming the step and time if a model output or a state is NaN/Inf
+    ///         (x may then hold the failed step's partial result). A model's exception propagates.
+    template <class Model>
+        requires std::invocable<Model&, const S&, const S&, real_type, S&>
+    singlestep_result run(std::span<const real_type> grid, std::span<const int> orders, Model&& model, S& x,
+                          const S& mu) {
+        validate_grid<Family>(core_.family(), grid);
+        if (grid.size() != orders.size() + 1)
+            detail::throw_invalid("singlestep_sampler: the grid has ", grid.size(), " times but there are ",
+                                  orders.size(), " step orders (need grid size = orders + 1)");
+        for (std::size_t i = 0; i < orders.size(); ++i)
+            if (orders[i] < 1 || orders[i] > 3)
+                detail::throw_invalid("singlestep_sampler: orders[", i, "] = ", orders[i], "; expected 1, 2 or 3");
+        core_.check_inputs(x, mu);
+        singlestep_result result;
+        for (std::size_t i = 0; i < orders.size(); ++i) {
+            core_.step(model, x, mu, grid[i], grid[i + 1], orders[i], static_cast<int>(i) + 1, x, nullptr, result.nfe);
+            ++result.steps;
+        }
+        return result;
+    }
+
+    /// @brief The options. @return the options given at construction
+    [[nodiscard]] const singlestep_options& options() const noexcept { return options_; }
+
+private:
+    detail::singlestep_core<P, Family, S> core_;
+    singlestep_options options_;
+};
+
+}  // namespace mrsolve

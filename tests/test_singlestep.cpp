@@ -1,0 +1,421 @@
+// Singlestep exponential integrators (include/mrsolve/singlestep.hpp): NFE accounting, agreement with the
+// multistep order-1 update, input validation, and convergence orders on closed-form oracles.
+//
+// Set-up as in test_convergence.cpp: the continuous cosine IR-SDE (T = 100, max_sigma = 50, eps = 0.005)
+// on [t_min = 1, T], where λ = ln(α/σ) exactly, so the oracles' closed forms are the true reference; a
+// per-element Gaussian oracle on a 128-element state; grids uniform in λ (linear-lambda). Ladders run
+// every step at the same order k (orders = [k, …, k]), label each rung with its NFE = k · steps, and fit
+// the order by least squares over the asymptotic rungs above the round-off floor (tests/support).
+//
+// Order 3 is measured over λ(T) … 1.5 (the "middle" span of test_convergence.cpp, where the multistep
+// order-3 error of Gaussian data has a near-vanishing leading term over the full range) and over the full
+// range; the singlestep method shows order 3 on both (it has no such cancellation).
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <mrsolve/adaptive.hpp>
+#include <mrsolve/mrsolve.hpp>
+#include <mrsolve/oracle/gaussian.hpp>
+#include <mrsolve/oracle/gaussian_mixture.hpp>
+#include <mrsolve/singlestep.hpp>
+
+#include "support/convergence.hpp"
+
+// This binary counts global operator new calls, to check that run() never allocates (as test_allocation).
+namespace {
+std::atomic<long> allocations{0};
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+void* operator new(std::size_t size) {
+    allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+using mrsolve::data_prediction;
+using mrsolve::fit_target;
+using mrsolve::noise_prediction;
+using mrsolve::schedule_kind;
+using mrsolve_test::ladder;
+using family_type = mrsolve::ir_sde<double>;
+using state = std::vector<double>;
+
+constexpr double roundoff_floor = 1e-11;
+
+[[nodiscard]] family_type make_family() {
+    return family_type(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005}, 1.0);
+}
+
+template <class P>
+[[nodiscard]] constexpr fit_target natural_fit() {
+    return std::is_same_v<P, data_prediction> ? fit_target::data : fit_target::noise;
+}
+
+/// Per-element Gaussian data with conditions μ_j and x_T from the exact marginal at T.
+struct gaussian_problem {
+    static const gaussian_problem& get() {
+        static const gaussian_problem p(128);
+        return p;
+    }
+    family_type family = make_family();
+    mrsolve::gaussian_diagonal_oracle<family_type> oracle;
+    state mu, x_T;
+
+    explicit gaussian_problem(std::size_t n) : oracle(family, means(n), stds(n)), mu(n), x_T(n) {
+        for (std::size_t j = 0; j < n; ++j) mu[j] = 0.5 * std::cos(1.3 * static_cast<double>(j));
+        state z(n);
+        mrsolve::counter_noise{2024}.fill(z, 0);
+        oracle.marginal_sample(mu, family.t_max(), z, x_T);
+    }
+    [[nodiscard]] state exact(double t) const {
+        state out(x_T.size());
+        oracle.flow(x_T, mu, family.t_max(), t, out);
+        return out;
+    }
+    static std::vector<double> means(std::size_t n) {
+        std::vector<double> m(n);
+        for (std::size_t j = 0; j < n; ++j) m[j] = 0.8 * std::sin(0.7 * static_cast<double>(j) + 0.3);
+        return m;
+    }
+    static std::vector<double> stds(std::size_t n) {
+        std::vector<double> s(n);
+        for (std::size_t j = 0; j < n; ++j) s[j] = 0.05 + 0.55 * static_cast<double>((j * 7) % 16) / 15.0;
+        return s;
+    }
+};
+
+/// A uniform-λ grid of `steps` steps from T to λ = l_end (full span: to t_min).
+[[nodiscard]] std::vector<double> lambda_grid(const family_type& family, int steps, double l_end) {
+    const double l0 = family.lambda(family.t_max());
+    std::vector<double> grid(static_cast<std::size_t>(steps) + 1);
+    for (int i = 0; i <= steps; ++i) grid[static_cast<std::size_t>(i)] = family.t_of_lambda(l0 + (l_end - l0) * i / steps);
+    grid.front() = family.t_max();
+    return grid;
+}
+
+constexpr double middle_lambda_end = 1.5;
+
+template <class P, class Model>
+[[nodiscard]] state run_singlestep(const family_type& family, const std::vector<double>& grid,
+                                   const std::vector<int>& orders, const Model& model, const state& x_T,
+                                   const state& mu, fit_target fit) {
+    mrsolve::singlestep_sampler<P, family_type, state> s(family, x_T, {fit});
+    state x = x_T;
+    s.run(grid, orders, model, x, mu);
+    return x;
+}
+
+/// Errors of constant-order-k runs over `steps` uniform-λ steps ending at λ = l_end.
+template <class P>
+[[nodiscard]] ladder gaussian_ladder(int k, const std::vector<int>& steps, double l_end) {
+    const auto& g = gaussian_problem::get();
+    const auto model = g.oracle.model(natural_fit<P>());
+    ladder out;
+    for (const int m : steps) {
+        const auto grid = lambda_grid(g.family, m, l_end);
+        const state end = g.exact(grid.back());
+        const std::vector<int> orders(static_cast<std::size_t>(m), k);
+        out.push_back({k * m, mrsolve_test::max_abs_diff(
+                                  run_singlestep<P>(g.family, grid, orders, model, g.x_T, g.mu, natural_fit<P>()), end)});
+    }
+    return out;
+}
+
+void check_order(const std::string& name, const ladder& l, int min_nfe, double lower, double upper,
+                 double floor = roundoff_floor) {
+    const auto fit = mrsolve_test::fit_order(l, floor, min_nfe);
+    MESSAGE(mrsolve_test::describe(name, l, fit));
+    INFO(name);
+    CHECK(fit.levels >= 3);
+    CHECK(fit.order >= lower);
+    CHECK(fit.order <= upper);
+}
+
+/// A model wrapper that counts its calls.
+template <class Model>
+struct counting_model {
+    Model model;
+    int* calls;
+    template <class X, class M, class Out>
+    void operator()(const X& x, const M& mu, double t, Out& out) const {
+        ++*calls;
+        model(x, mu, t, out);
+    }
+};
+
+template <class P>
+[[nodiscard]] std::string pname() {
+    return std::string(P::name);
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("singlestep");
+
+TEST_CASE("singlestep_orders spends exactly the NFE, and runs report exactly the model calls") {
+    CHECK(mrsolve::singlestep_orders(9, 3) == std::vector<int>{3, 3, 2, 1});
+    CHECK(mrsolve::singlestep_orders(10, 3) == std::vector<int>{3, 3, 3, 1});
+    CHECK(mrsolve::singlestep_orders(11, 3) == std::vector<int>{3, 3, 3, 2});
+    CHECK(mrsolve::singlestep_orders(3, 3) == std::vector<int>{2, 1});
+    CHECK(mrsolve::singlestep_orders(1, 3) == std::vector<int>{1});
+    CHECK(mrsolve::singlestep_orders(7, 2) == std::vector<int>{2, 2, 2, 1});
+    CHECK(mrsolve::singlestep_orders(4, 1) == std::vector<int>{1, 1, 1, 1});
+    const auto& g = gaussian_problem::get();
+    int calls = 0;
+    const counting_model<decltype(g.oracle.model(fit_target::noise))> model{g.oracle.model(fit_target::noise), &calls};
+    mrsolve::singlestep_sampler<noise_prediction, family_type, state> s(g.family, g.x_T);
+    int cases = 0;
+    for (int order = 1; order <= 3; ++order) {
+        for (int nfe = 1; nfe <= 30; ++nfe) {
+            const auto orders = mrsolve::singlestep_orders(nfe, order);
+            int sum = 0;
+            for (const int o : orders) {
+                CHECK(o >= 1);
+                CHECK(o <= order);
+                sum += o;
+            }
+            CHECK(sum == nfe);
+            const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, static_cast<int>(orders.size()));
+            state x = g.x_T;
+            calls = 0;
+            const auto r = s.run(grid, orders, model, x, g.mu);
+            CHECK(r.nfe == nfe);
+            CHECK(calls == nfe);
+            CHECK(r.steps == static_cast<int>(orders.size()));
+            bool finite = true;
+            for (const double v : x) finite = finite && std::isfinite(v);
+            CHECK(finite);
+            ++cases;
+        }
+    }
+    MESSAGE("singlestep_orders: checked NFE 1..30 x orders 1..3 (", cases, " runs): sum == NFE == counted model calls");
+}
+
+TEST_CASE("singlestep_orders and the sampler reject bad arguments, naming the value") {
+    CHECK_THROWS_WITH_AS((void)mrsolve::singlestep_orders(0, 2), doctest::Contains("got 0"), mrsolve::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)mrsolve::singlestep_orders(5, 4), doctest::Contains("got 4"), mrsolve::invalid_argument);
+    CHECK_THROWS_WITH_AS((void)mrsolve::singlestep_orders(5, 0), doctest::Contains("got 0"), mrsolve::invalid_argument);
+    const auto& g = gaussian_problem::get();
+    const auto model = g.oracle.model(fit_target::noise);
+    mrsolve::singlestep_sampler<noise_prediction, family_type, state> s(g.family, g.x_T);
+    const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 3);
+    state x = g.x_T;
+    const std::vector<int> two{2, 2};
+    CHECK_THROWS_WITH_AS(s.run(grid, two, model, x, g.mu), doctest::Contains("4 times but there are 2"),
+                         mrsolve::invalid_argument);
+    const std::vector<int> bad{2, 4, 1};
+    CHECK_THROWS_WITH_AS(s.run(grid, bad, model, x, g.mu), doctest::Contains("orders[1] = 4"), mrsolve::invalid_argument);
+    const std::vector<double> rising{10.0, 20.0, 30.0, 40.0};
+    const std::vector<int> ok{1, 1, 1};
+    CHECK_THROWS_AS(s.run(rising, ok, model, x, g.mu), mrsolve::invalid_argument);
+    state nan_x = g.x_T;
+    nan_x[3] = std::numeric_limits<double>::quiet_NaN();
+    CHECK_THROWS_AS(s.run(grid, ok, model, nan_x, g.mu), mrsolve::invalid_argument);
+    state short_mu(5, 0.0);
+    CHECK_THROWS_AS(s.run(grid, ok, model, x, short_mu), mrsolve::invalid_argument);
+    // Velocity needs λ_s: the IR-SDE has it; a NaN model output is reported with its step and time.
+    auto nan_at_second = [&, calls = 0](const state& xx, const state& mu, double t, state& out) mutable {
+        model(xx, mu, t, out);
+        if (++calls == 5) out[7] = std::numeric_limits<double>::quiet_NaN();
+    };
+    const std::vector<int> threes{3, 3, 3};
+    x = g.x_T;
+    try {
+        (void)s.run(grid, threes, nan_at_second, x, g.mu);
+        FAIL("expected non_finite_error");
+    } catch (const mrsolve::non_finite_error& e) {
+        MESSAGE("non-finite report: ", std::string(e.what()));
+        CHECK(e.step() == 2);
+        CHECK(std::string(e.what()).find("model output at step 2") != std::string::npos);
+        CHECK(std::isfinite(e.time()));
+    }
+}
+
+TEST_CASE("singlestep order 1 equals mr_ode order 1 (continuous family)") {
+    const auto& g = gaussian_problem::get();
+    const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 17);
+    const std::vector<int> ones(17, 1);
+    const auto compare = [&](auto p, fit_target fit) {
+        using P = decltype(p);
+        const auto model = g.oracle.model(fit);
+        const state a = run_singlestep<P>(g.family, grid, ones, model, g.x_T, g.mu, fit);
+        state b = g.x_T;
+        mrsolve::sample_options options;
+        options.fit = fit;
+        mrsolve::sample(mrsolve::mr_ode<P>{1}, g.family, std::span<const double>(grid), model, b, g.mu, options);
+        const double d = mrsolve_test::max_abs_diff(a, b);
+        MESSAGE("singlestep order 1 vs mr_ode order 1, ", pname<P>(), " prediction, fit ", mrsolve::to_string(fit),
+                ": max |diff| = ", d);
+        CHECK(d <= 1e-13 * std::max(1.0, mrsolve_test::max_abs(b)));
+    };
+    for (const fit_target fit : {fit_target::noise, fit_target::data, fit_target::velocity}) {
+        compare(noise_prediction{}, fit);
+        compare(data_prediction{}, fit);
+    }
+}
+
+TEST_CASE("fit targets are converted: every fit target gives the same singlestep result") {
+    const auto& g = gaussian_problem::get();
+    const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 4);
+    const std::vector<int> orders{3, 3, 2, 1};
+    const auto spread = [&](auto p) {
+        using P = decltype(p);
+        const state ref = run_singlestep<P>(g.family, grid, orders, g.oracle.model(natural_fit<P>()), g.x_T, g.mu,
+                                            natural_fit<P>());
+        double worst = 0;
+        for (const fit_target fit : {fit_target::noise, fit_target::data, fit_target::velocity})
+            worst = std::max(worst, mrsolve_test::max_abs_diff(
+                                        run_singlestep<P>(g.family, grid, orders, g.oracle.model(fit), g.x_T, g.mu, fit), ref));
+        MESSAGE("fit-target spread, ", pname<P>(), " prediction, orders 3,3,2,1: ", worst);
+        CHECK(worst <= 1e-11);
+    };
+    spread(noise_prediction{});
+    spread(data_prediction{});
+}
+
+TEST_CASE("singlestep orders 1, 2, 3 on the Gaussian oracle") {
+    const auto& g = gaussian_problem::get();
+    const double l_full = g.family.lambda(g.family.t_min());
+    const auto steps = mrsolve_test::doubling(4, 1024);
+    // Orders 1 and 2 over the full λ range; order 3 over the middle span (see the file comment).
+    for (int k = 1; k <= 2; ++k) {
+        check_order("gaussian singlestep noise order " + std::to_string(k) + " (full span)",
+                    gaussian_ladder<noise_prediction>(k, steps, l_full), 16 * k, k - 0.15, k + 0.6);
+        check_order("gaussian singlestep data order " + std::to_string(k) + " (full span)",
+                    gaussian_ladder<data_prediction>(k, steps, l_full), 16 * k, k - 0.15, k + 0.6);
+    }
+    check_order("gaussian singlestep noise order 3 (middle span)",
+                gaussian_ladder<noise_prediction>(3, steps, middle_lambda_end), 48, 3 - 0.15, 3 + 0.6);
+    check_order("gaussian singlestep data order 3 (middle span)",
+                gaussian_ladder<data_prediction>(3, steps, middle_lambda_end), 48, 3 - 0.15, 3 + 0.6);
+    // Order 3 over the full span too (asymptotic from NFE 192: data prediction's local orders are
+    // 2.3, 2.7, 2.8, 2.9, 3.0, 3.0 from NFE 48 on).
+    check_order("gaussian singlestep noise order 3 (full span)", gaussian_ladder<noise_prediction>(3, steps, l_full), 192,
+                3 - 0.15, 3 + 0.6);
+    check_order("gaussian singlestep data order 3 (full span)", gaussian_ladder<data_prediction>(3, steps, l_full), 192,
+                3 - 0.15, 3 + 0.6);
+}
+
+TEST_CASE("singlestep orders 1, 2, 3 on the Gaussian-mixture oracle") {
+    // 2-d, 3-component mixture on 64 items (128 elements); reference: singlestep order 3, data
+    // prediction, 16384 uniform-λ steps (whose nodes contain every ladder node); its error is estimated
+    // by the difference from 8192 steps (an overestimate: the solve converges at order 3), and ladders
+    // are fitted only above 100x that estimate.
+    const family_type family = make_family();
+    const mrsolve::gaussian_mixture_oracle<family_type> oracle(
+        family, {{0.5, {0.6, -0.3}, {0.04, 0.012, 0.012, 0.025}},
+                 {0.3, {-0.5, 0.4}, {0.02, -0.008, -0.008, 0.05}},
+                 {0.2, {0.1, 0.8}, {0.09, 0.0, 0.0, 0.01}}});
+    constexpr std::size_t dim = 2, items = 64;
+    state mu(dim * items), x_T(dim * items), z(dim * items);
+    mrsolve::counter_noise{99}.fill(z, 0);
+    for (std::size_t b = 0; b < items; ++b) {
+        mu[dim * b] = 0.4 * std::cos(0.9 * static_cast<double>(b));
+        mu[dim * b + 1] = 0.4 * std::sin(1.3 * static_cast<double>(b));
+    }
+    for (std::size_t j = 0; j < x_T.size(); ++j) x_T[j] = mu[j] + family.stationary_std() * z[j];
+    const auto model = [&](fit_target fit) { return mrsolve_test::batched_model(oracle.model(fit), dim); };
+    const double l_end = family.lambda(family.t_min());
+    const auto solve = [&](auto p, int k, int steps) {
+        using P = decltype(p);
+        const auto grid = lambda_grid(family, steps, l_end);
+        return run_singlestep<P>(family, grid, std::vector<int>(static_cast<std::size_t>(steps), k),
+                                 model(natural_fit<P>()), x_T, mu, natural_fit<P>());
+    };
+    const state reference = solve(data_prediction{}, 3, 16384);
+    const double reference_error = mrsolve_test::max_abs_diff(reference, solve(data_prediction{}, 3, 8192));
+    const double floor = 100 * std::max(reference_error, 1e-14);
+    MESSAGE("mixture reference (singlestep data order 3, 16384 steps): |ref(16384) - ref(8192)| = ", reference_error);
+    CHECK(reference_error < 1e-9);
+    const auto steps = mrsolve_test::doubling(4, 1024);
+    const auto ladder_of = [&](auto p, int k) {
+        ladder l;
+        for (const int m : steps) l.push_back({k * m, mrsolve_test::max_abs_diff(solve(p, k, m), reference)});
+        return l;
+    };
+    for (int k = 1; k <= 3; ++k) {
+        const int min_nfe = 64 * k;
+        check_order("mixture singlestep noise order " + std::to_string(k), ladder_of(noise_prediction{}, k), min_nfe,
+                    k - 0.15, k + 0.6, floor);
+        check_order("mixture singlestep data order " + std::to_string(k), ladder_of(data_prediction{}, k), min_nfe,
+                    k - 0.15, k + 0.6, floor);
+    }
+}
+
+TEST_CASE("singlestep orders 2 and 3 on the discrete IR-SDE table family (Gaussian oracle, exact flow)") {
+    // The table interpolates α, σ, λ separately; the solvers step in ln(α/σ) of the interpolated α, σ,
+    // for which the oracle's flow is exact, so it is the reference (t ∈ [0, 100], full range).
+    using table_type = mrsolve::irsde_table<double>;
+    const table_type table(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005});
+    const auto& g = gaussian_problem::get();
+    const mrsolve::gaussian_diagonal_oracle<table_type> oracle(table, gaussian_problem::means(128),
+                                                               gaussian_problem::stds(128));
+    state end(g.x_T.size());
+    oracle.flow(g.x_T, g.mu, table.t_max(), table.t_min(), end);
+    const auto ladder_of = [&](auto p, int k) {
+        using P = decltype(p);
+        mrsolve::singlestep_sampler<P, table_type, state> s(table, g.x_T, {natural_fit<P>()});
+        ladder l;
+        for (const int m : mrsolve_test::doubling(8, 1024)) {
+            const auto grid = mrsolve::make_grid(table, schedule_kind::linear_lambda, m);
+            state x = g.x_T;
+            s.run(grid, std::vector<int>(static_cast<std::size_t>(m), k), oracle.model(natural_fit<P>()), x, g.mu);
+            l.push_back({k * m, mrsolve_test::max_abs_diff(x, end)});
+        }
+        return l;
+    };
+    for (int k = 2; k <= 3; ++k) {
+        check_order("table singlestep noise order " + std::to_string(k), ladder_of(noise_prediction{}, k), 64 * k,
+                    k - 0.15, k + 0.6);
+        check_order("table singlestep data order " + std::to_string(k), ladder_of(data_prediction{}, k), 64 * k,
+                    k - 0.15, k + 0.6);
+    }
+}
+
+TEST_CASE("singlestep and adaptive runs do not allocate; float states agree with double states") {
+    const auto& g = gaussian_problem::get();
+    const auto model = g.oracle.model(fit_target::noise);  // the diagonal oracle is allocation-free
+    const auto orders = mrsolve::singlestep_orders(20, 3);
+    const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, static_cast<int>(orders.size()));
+    mrsolve::singlestep_sampler<data_prediction, family_type, state> s(g.family, g.x_T, {fit_target::noise});
+    mrsolve::adaptive_options o;
+    o.rtol = o.atol = 1e-4;
+    o.fit = fit_target::noise;
+    mrsolve::adaptive_sampler<data_prediction, family_type, state> a(g.family, g.x_T, o);
+    state x = g.x_T, y = g.x_T;
+    const long before = allocations.load();
+    s.run(grid, orders, model, x, g.mu);
+    const auto r = a.run(g.family.t_max(), g.family.t_min(), model, y, g.mu);
+    const long during = allocations.load() - before;
+    MESSAGE("allocations during a singlestep run (NFE 20) and an adaptive run (NFE ", r.nfe, "): ", during);
+    CHECK(during == 0);
+
+    std::vector<float> xf(g.x_T.begin(), g.x_T.end());
+    const std::vector<float> muf(g.mu.begin(), g.mu.end());
+    mrsolve::singlestep_sampler<data_prediction, family_type, std::vector<float>> sf(g.family, xf, {fit_target::noise});
+    sf.run(grid, orders, model, xf, muf);
+    const double rel = mrsolve_test::max_abs_diff(xf, x) / mrsolve_test::max_abs(x);
+    MESSAGE("float vs double state, singlestep data order 3, NFE 20: relative difference ", rel);
+    CHECK(rel < 1e-5);
+}
+
+TEST_SUITE_END();
