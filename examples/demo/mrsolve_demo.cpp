@@ -15,6 +15,12 @@
 // Output lines: `problem=P solver=NAME nfe=N max_abs_err=E` (machine-readable), then
 // `problem=P solver=NAME order=K seconds=T` with K the least-squares slope of −log(err) against log(NFE)
 // over NFE 20, 50, 100.
+//
+// Then, per problem, the published default (ODE, data prediction, order 2, linspace, published loop) against
+// mrsolve's measured default (mrsolve::recommended) at NFE 2 … 100, as lines
+// `problem=P compare nfe=N published=E recommended=E ratio=R`. On the Gaussian problem the target is
+// ratio ≤ 0.1 at NFE 10 and 20 and finite results at every NFE ≥ 2; the demo exits with status 1 if it is
+// missed. Last, the adaptive solver's NFE and error at a few tolerances.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -22,6 +28,7 @@
 #include <mrsolve/mrsolve.hpp>
 #include <mrsolve/oracle/gaussian.hpp>
 #include <mrsolve/oracle/gaussian_mixture.hpp>
+#include <mrsolve/recommended.hpp>
 #include <span>
 #include <string>
 #include <vector>
@@ -57,6 +64,19 @@ entry make_entry(const Method& method, const Family& family, Model model, const 
             }};
 }
 
+// A singlestep solver of the given order spending exactly the NFE asked for (mrsolve::singlestep_orders).
+template <class P, class Family, class Model>
+entry make_singlestep_entry(int order, const Family& family, Model model, const vec& mu, mrsolve::schedule_kind schedule) {
+    return {"single_" + std::string(P::name) + "_" + std::to_string(order), false,
+            [=, &family](int nfe, vec& x, const std::function<void(vec&, int)>&) {
+                const auto orders = mrsolve::singlestep_orders(nfe, order);
+                const auto grid = mrsolve::make_grid(family, schedule, static_cast<int>(orders.size()));
+                mrsolve::singlestep_sampler<P, Family, vec> s(family, x);
+                auto m = model;
+                return s.run(std::span<const double>(grid), std::span<const int>(orders), m, x, mu).nfe;
+            }};
+}
+
 template <class Family, class Model>
 std::vector<entry> all_solvers(const Family& family, Model model, const vec& mu, bool with_published) {
     using namespace mrsolve;
@@ -66,6 +86,17 @@ std::vector<entry> all_solvers(const Family& family, Model model, const vec& mu,
         list.push_back(make_entry(mr_ode<data_prediction>{order}, family, model, mu, sch));
         list.push_back(make_entry(mr_ode<noise_prediction>{order}, family, model, mu, sch));
     }
+    // The predictor–corrector (corrected order = predictor order + 1) and the singlestep solvers.
+    for (int order = 1; order <= 3; ++order) {
+        for (const auto variant : {unipc_variant::bh1, unipc_variant::bh2}) {
+            list.push_back(make_entry(mr_unipc<data_prediction>{order, variant, {}}, family, model, mu, sch));
+            list.push_back(make_entry(mr_unipc<noise_prediction>{order, variant, {}}, family, model, mu, sch));
+        }
+    }
+    for (int order = 2; order <= 3; ++order) {
+        list.push_back(make_singlestep_entry<data_prediction>(order, family, model, mu, sch));
+        list.push_back(make_singlestep_entry<noise_prediction>(order, family, model, mu, sch));
+    }
     // The published sampler's order-3 rule (second order; see mrsolve::order3_rule).
     list.push_back(make_entry(mr_ode<data_prediction>{3, order3_rule::published}, family, model, mu, sch));
     list.push_back(make_entry(mr_ode<noise_prediction>{3, order3_rule::published}, family, model, mu, sch));
@@ -73,6 +104,8 @@ std::vector<entry> all_solvers(const Family& family, Model model, const vec& mu,
         list.push_back(make_entry(mr_sde<data_prediction>{order}, family, model, mu, sch));
         list.push_back(make_entry(mr_sde<noise_prediction>{order}, family, model, mu, sch));
     }
+    // Halfway between the probability-flow ODE and the reverse SDE.
+    for (int order = 1; order <= 3; ++order) list.push_back(make_entry(mr_eta<data_prediction>{order, 0.5}, family, model, mu, sch));
     list.push_back(make_entry(euler_ode{}, family, model, mu, sch));
     list.push_back(make_entry(heun_ode{}, family, model, mu, sch));
     list.push_back(make_entry(euler_maruyama{}, family, model, mu, sch));
@@ -127,6 +160,68 @@ void print_table(const char* problem) {
     }
     std::printf("(order: least-squares slope over NFE 20, 50, 100; heun_ode uses NFE/2 steps, so its NFE 5 is 4)\n\n");
     rows.clear();
+}
+
+bool target_missed = false;
+
+// The published default (ODE data-2, linspace, published loop) against mrsolve::recommended at each NFE.
+template <class Family, class Model>
+void compare_with_published(const char* problem, const Family& family, const Model& model, const vec& x_T,
+                            const vec& mu, const vec& exact, bool check_target) {
+    const auto error_of = [&](const vec& x) {
+        double e = 0;
+        for (std::size_t j = 0; j < x.size(); ++j) e = std::max(e, std::abs(x[j] - exact[j]));
+        return std::isfinite(e) ? e : HUGE_VAL;
+    };
+    std::printf("\n%s: published default (ode_data_2, linspace, published loop) vs mrsolve::recommended\n", problem);
+    std::printf("%5s %12s %12s %8s  %s\n", "NFE", "published", "recommended", "ratio", "recommended configuration");
+    for (const int nfe : {2, 3, 5, 10, 15, 20, 30, 50, 100}) {
+        vec published = x_T, chosen = x_T;
+        const auto grid = mrsolve::make_grid(family, mrsolve::schedule_kind::linspace, nfe);
+        auto m = model;
+        mrsolve::sample(mrsolve::mr_ode<mrsolve::data_prediction>{2}, family, std::span<const double>(grid), m, published,
+                        mu, mrsolve::sample_options::published());
+        auto m2 = model;
+        mrsolve::sample_recommended(family, nfe, m2, chosen, mu);
+        const double e_pub = error_of(published), e_rec = error_of(chosen), ratio = e_rec / e_pub;
+        std::printf("problem=%s compare nfe=%d published=%.3e recommended=%.3e ratio=%.3f\n", problem, nfe, e_pub, e_rec,
+                    ratio);
+        std::printf("%5d %12.3e %12.3e %8.3f  %s\n", nfe, e_pub, e_rec, ratio, mrsolve::recommended(nfe).name().c_str());
+        if (check_target) {
+            if (!std::isfinite(e_rec) || e_rec == HUGE_VAL) {
+                std::printf("TARGET MISSED: recommended result not finite at NFE %d\n", nfe);
+                target_missed = true;
+            }
+            if ((nfe == 10 || nfe == 20) && !(ratio <= 0.1)) {
+                std::printf("TARGET MISSED: ratio %.3f > 0.1 at NFE %d\n", ratio, nfe);
+                target_missed = true;
+            }
+        }
+    }
+    if (check_target) std::printf("# target (ratio <= 0.1 at NFE 10 and 20, finite at NFE >= 2): %s\n", target_missed ? "MISSED" : "met");
+}
+
+// The adaptive solver (order 3, PI controller, rtol = atol = tol) at a few tolerances.
+template <class Family, class Model>
+void adaptive_figures(const char* problem, const Family& family, const Model& model, const vec& x_T, const vec& mu,
+                      const vec& exact) {
+    std::printf("\n%s: adaptive step size in lambda (order 3, PI controller, rtol = atol = tol)\n", problem);
+    for (const double tol : {1e-2, 1e-3, 1e-4, 1e-5}) {
+        for (const bool data : {false, true}) {
+            mrsolve::adaptive_options options;
+            options.rtol = options.atol = tol;
+            vec x = x_T;
+            auto m = model;
+            const auto r = data ? mrsolve::sample_adaptive<mrsolve::data_prediction>(family, family.t_max(), family.t_min(),
+                                                                                    m, x, mu, options)
+                                : mrsolve::sample_adaptive<mrsolve::noise_prediction>(family, family.t_max(),
+                                                                                     family.t_min(), m, x, mu, options);
+            double e = 0;
+            for (std::size_t j = 0; j < x.size(); ++j) e = std::max(e, std::abs(x[j] - exact[j]));
+            std::printf("problem=%s adaptive=%s tol=%.0e nfe=%d accepted=%d rejected=%d max_abs_err=%.3e\n", problem,
+                        data ? "data" : "noise", tol, r.nfe, r.accepted, r.rejected, e);
+        }
+    }
 }
 
 // Problem 1: Gaussian data on the discrete tables.
@@ -192,6 +287,8 @@ void gaussian_problem() {
         report("gaussian", e, errors, seconds, used);
     }
     print_table("gaussian");
+    compare_with_published("gaussian", family, model, x_T, mu, exact, true);
+    adaptive_figures("gaussian", family, model, x_T, mu, exact);
 }
 
 // A batch of independent 2-D points evaluated by the 2-D mixture oracle, point by point.
@@ -311,6 +408,8 @@ void mixture_problem() {
         report("mixture", e, errors, seconds, used);
     }
     print_table("mixture");
+    compare_with_published("mixture", family, model, x_ode, mu_ode, reference, false);
+    adaptive_figures("mixture", family, model, x_ode, mu_ode, reference);
 }
 
 }  // namespace
@@ -321,4 +420,5 @@ int main() {
     mixture_problem();
     std::printf("# total wall time %.2f s\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return target_missed ? 1 : 0;
 }

@@ -37,4 +37,5 @@
 #include "sample.hpp"
 #include "singlestep.hpp"
 #include "adaptive.hpp"
+#include "recommended.hpp"
 #include "start.hpp"
