@@ -70,10 +70,19 @@ struct zero_model {
 /// the predictor x' = a x + b μ + c·raw (3 reads, 1 write) and the corrector
 /// x = a x + b x' + c μ + d·raw₂ (4 reads, 1 write): 9 arrays.
 /// @tparam Method the solver object type
+/// A corrector (mr_unipc) folds its increment into the next step's pass: it reads one history entry
+/// more than its predictor (p instead of p − 1), so p + 5 arrays.
 template <class Method>
 [[nodiscard]] constexpr int method_arrays_per_step(const Method& method, bool fused_noise) noexcept {
     if constexpr (mrsolve::TwoStageMethod<Method>) return 9;
+    else if constexpr (mrsolve::CorrectingMethod<Method>) return arrays_per_step(method.order + 1, false, false);
     else return arrays_per_step(method.order, Method::stochastic, fused_noise);
+}
+/// A singlestep step of order k makes k passes: order 1 reads x, μ, raw₀ and writes x (4 arrays);
+/// order 2 adds the sub-step pass (x, μ, raw₀ → u₁) and its final pass reads x, μ, raw₀, u₁, raw₁
+/// (4 + 6 = 10); order 3 adds the pass to u₂ (6 more) and its final pass reads x, μ, raw₀, u₂, raw₂ (16).
+[[nodiscard]] constexpr int singlestep_arrays_per_step(int order) noexcept {
+    return order == 1 ? 4 : order == 2 ? 10 : 16;
 }
 /// Earlier model outputs a timed run needs in its history so that every timed step is full order
 /// (none for the one-step two-stage method).
@@ -226,6 +235,73 @@ std::shared_ptr<F> current_fixture(const std::string& name, std::shared_ptr<F> s
     return v;
 }
 
+/// The counters of a step benchmark: bandwidth from the bytes of one step, its ratio to the triad of the
+/// same size, and the wall time per step.
+inline void report_step_counters(benchmark::State& state, double bytes, int arrays, std::size_t n, std::int64_t steps,
+                                 double seconds, double wall) {
+    const double bw = bytes * static_cast<double>(steps) / seconds;
+    const double triad = triad_median(n);
+    state.counters["bytes_per_second"] = bw;
+    state.counters["triad_ratio"] = triad > 0 ? bw / triad : 0.0;
+    state.counters["arrays"] = arrays;
+    state.counters["elements"] = static_cast<double>(n);
+    state.counters["wall_us_per_step"] = 1e6 * wall / static_cast<double>(steps);
+}
+
+/// Registers `step/single_<P>_<k>/<backend>/<elements>`: one outer step of the singlestep sampler of order
+/// k (k model evaluations of the zero-cost model and k passes), timed as register_step times a step.
+/// @tparam P the parameterization @tparam S the state type
+template <class P, class S>
+void register_singlestep(int order, const backend_ops<S>& ops, const image_shape& shape, int repetitions,
+                         double min_time) {
+    const std::size_t n = shape.size();
+    const int arrays = singlestep_arrays_per_step(order);
+    const double bytes = static_cast<double>(arrays) * static_cast<double>(n) * sizeof(mrsolve::state_value_t<S>);
+    const std::string name = "step/single_" + std::string(P::name) + "_" + std::to_string(order) + "/" + ops.name + "/" +
+                             std::to_string(n);
+    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+        using family_type = mrsolve::irsde_table<double>;
+        struct fixture {
+            family_type family;
+            S x, mu;
+            std::optional<mrsolve::singlestep_sampler<P, family_type, S>> sampler;
+        };
+        std::shared_ptr<fixture> f = current_fixture<fixture>(name);
+        double seconds = 0, wall = 0;
+        std::int64_t steps = 0;
+        try {
+            if (!f) {
+                f = std::make_shared<fixture>(fixture{family_type{}, ops.make(shape, host_values(n, 0.0f)),
+                                                      ops.make(shape, host_values(n, 0.25f)), std::nullopt});
+                f->sampler.emplace(f->family, f->x, mrsolve::singlestep_options{mrsolve::fit_target::data});
+                current_fixture<fixture>(name, f);
+            }
+            std::vector<double> grid(steps_per_run + 1);
+            for (int i = 0; i <= steps_per_run; ++i) grid[static_cast<std::size_t>(i)] = 90.0 - 80.0 * i / steps_per_run;
+            const std::vector<int> orders(steps_per_run, order);
+            const zero_model model;
+            for (auto _ : state) {
+                const double w0 = wall_seconds(), t0 = now_seconds();
+                f->sampler->run(std::span<const double>(grid), std::span<const int>(orders), model, f->x, f->mu);
+                const double dt = now_seconds() - t0, dw = wall_seconds() - w0;
+                state.SetIterationTime(dt / steps_per_run);
+                seconds += dt;
+                wall += dw;
+                steps += steps_per_run;
+            }
+        } catch (const std::exception& e) {
+            state.SkipWithError(e.what());
+            return;
+        }
+        report_step_counters(state, bytes, arrays, n, steps, seconds, wall);
+    })
+        ->UseManualTime()
+        ->Repetitions(repetitions)
+        ->ReportAggregatesOnly(true)
+        ->MinTime(min_time / steps_per_run)
+        ->Unit(benchmark::kMicrosecond);
+}
+
 /// Registers `step/<solver>/<backend>/<elements>` for one method and backend.
 /// @tparam Method the solver object type @tparam S the state type
 template <class Method, class S>
@@ -278,13 +354,7 @@ void register_step(const std::string& solver, const Method& method, const backen
             state.SkipWithError(e.what());
             return;
         }
-        const double bw = bytes * static_cast<double>(steps) / seconds;
-        const double triad = triad_median(n);
-        state.counters["bytes_per_second"] = bw;
-        state.counters["triad_ratio"] = triad > 0 ? bw / triad : 0.0;
-        state.counters["arrays"] = arrays;
-        state.counters["elements"] = static_cast<double>(n);
-        state.counters["wall_us_per_step"] = 1e6 * wall / static_cast<double>(steps);
+        report_step_counters(state, bytes, arrays, n, steps, seconds, wall);
     })
         ->UseManualTime()
         ->Repetitions(repetitions)
@@ -303,6 +373,19 @@ void register_solvers(const backend_ops<S>& ops, const image_shape& shape, int r
     for (int k = 1; k <= 3; ++k) register_step("ode_noise_" + std::to_string(k), mrsolve::mr_ode<noise_prediction>{k}, ops, shape, repetitions, min_time);
     for (int k = 1; k <= 2; ++k) register_step("sde_data_" + std::to_string(k), mrsolve::mr_sde<data_prediction>{k}, ops, shape, repetitions, min_time);
     for (int k = 1; k <= 2; ++k) register_step("sde_noise_" + std::to_string(k), mrsolve::mr_sde<noise_prediction>{k}, ops, shape, repetitions, min_time);
+    // Beyond the published sampler: the predictor–corrector (its correction is fused into the next
+    // step's pass), the η-continuum, and the singlestep solvers.
+    for (int k = 1; k <= 3; ++k) {
+        register_step("unipc_data_" + std::to_string(k), mrsolve::mr_unipc<data_prediction>{k, mrsolve::unipc_variant::bh2, {}}, ops, shape, repetitions, min_time);
+        register_step("unipc_noise_" + std::to_string(k), mrsolve::mr_unipc<noise_prediction>{k, mrsolve::unipc_variant::bh2, {}}, ops, shape, repetitions, min_time);
+    }
+    for (int k = 1; k <= 3; ++k) register_step("eta0.5_data_" + std::to_string(k), mrsolve::mr_eta<data_prediction>{k, 0.5}, ops, shape, repetitions, min_time);
+    if constexpr (mrsolve::HostState<S>) {
+        for (int k = 1; k <= 3; ++k) {
+            register_singlestep<data_prediction>(k, ops, shape, repetitions, min_time);
+            register_singlestep<noise_prediction>(k, ops, shape, repetitions, min_time);
+        }
+    }
     // The baselines, in the variable-step (correct) form and in the published fixed-step form (the grid
     // 90, 86, …, 10 is on integer table steps, as that form requires). Heun's "step" is its two model
     // evaluations and two passes.
