@@ -134,6 +134,14 @@ std::vector<sampler_entry> all_samplers(const table_t& family, mrsolve::torchscr
         list.push_back(make_entry("mrs_sde_data_" + std::to_string(order), mr_sde<data_prediction>{order}, family, model));
         list.push_back(make_entry("mrs_sde_noise_" + std::to_string(order), mr_sde<noise_prediction>{order}, family, model));
     }
+    // Beyond the published sampler: the predictor–corrector, and the measured default per NFE.
+    list.push_back(make_entry("mrs_unipc_noise_1_bh1", mr_unipc<noise_prediction>{1, unipc_variant::bh1, {}}, family, model));
+    list.push_back(make_entry("mrs_unipc_data_2", mr_unipc<data_prediction>{2, unipc_variant::bh2, {}}, family, model));
+    list.push_back(make_entry("mrs_unipc_data_3", mr_unipc<data_prediction>{3, unipc_variant::bh2, {}}, family, model));
+    list.push_back(make_entry("mrs_eta0.5_data_2", mr_eta<data_prediction>{2, 0.5}, family, model));
+    list.push_back({"recommended", [&family, &model](at::Tensor& x, const at::Tensor& mu, int nfe) {
+                        return mrsolve::sample_recommended(family, nfe, model, x, mu);
+                    }});
     for (const step_mode mode : {step_mode::variable, step_mode::published_fixed}) {
         const euler_maruyama em{1, mode};
         const posterior_sampling post{1, mode};
