@@ -53,6 +53,7 @@ struct settings {
                                        "euler_maruyama", "posterior_exact", "posterior_published"};
     int threads = 0;
     std::uint64_t seed = 2024;
+    int ode_reference = 0;  // > 0: also measure deterministic samplers against a converged ODE solve
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -67,7 +68,9 @@ void usage() {
     std::puts(
         "usage: mrsolve_restore [--quick] [--model FILE.pt] [--images DIR] [--out DIR] [--nfe 5,10,...]\n"
         "                       [--samplers NAME,...] [--grid-rows NAME,...] [--threads N] [--seed S]\n"
-        "                       [--per-image] [--markdown]");
+        "                       [--per-image] [--markdown] [--ode-reference NFE]\n"
+        "--ode-reference NFE: also print, for the deterministic samplers, the RMS distance to the probability-flow\n"
+        "ODE solved from the same x_T by unipc_data_3 on linear-lambda at NFE (and at NFE/2, to show it converged)");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -239,6 +242,42 @@ int run(const settings& cfg) {
 
     report("input", 0, mu, 0.0);
 
+    // The converged probability-flow ODE from the same x_T: how far each deterministic sampler is from the
+    // solution it approximates (PSNR against the clean image also rewards the smoothing of coarse solves).
+    at::Tensor ode_reference;
+    const auto rms_per_task = [&](const at::Tensor& a, const at::Tensor& b) {
+        std::map<std::string, double> out;
+        for (std::int64_t i = 0; i < batch; ++i)
+            out[task_name(items[static_cast<std::size_t>(i)].kind)] +=
+                (a[i] - b[i]).pow(2).mean().item<double>() / double(images_per_task);
+        for (auto& [name, v] : out) v = std::sqrt(v);
+        return out;
+    };
+    if (cfg.ode_reference > 0) {
+        const auto solve = [&](int nfe) {
+            at::Tensor r = at::empty_like(mu);
+            mrsolve::stationary_start(family, mu, r, cfg.seed);
+            const auto grid = mrsolve::make_grid(family, mrsolve::schedule_kind::linear_lambda, nfe);
+            mrsolve::sample(mrsolve::mr_unipc<mrsolve::data_prediction>{3, mrsolve::unipc_variant::bh2, {}}, family,
+                            std::span<const double>(grid), model, r, mu);
+            return r;
+        };
+        ode_reference = solve(cfg.ode_reference);
+        for (const auto& [name, rms] : rms_per_task(solve(cfg.ode_reference / 2), ode_reference))
+            std::printf("task=%s ode_reference nfe=%d rms_of_nfe_%d=%.3e\n", name.c_str(), cfg.ode_reference,
+                        cfg.ode_reference / 2, rms);
+        // A second converged solve on other times (uniform t, the family's own λ): the network is trained at
+        // integer table times only, so solves that evaluate it at different times converge to slightly
+        // different limits; their distance is the resolution of this measurement.
+        at::Tensor other = at::empty_like(mu);
+        mrsolve::stationary_start(family, mu, other, cfg.seed);
+        const auto grid = mrsolve::make_grid(family, mrsolve::schedule_kind::linspace, cfg.ode_reference);
+        mrsolve::sample(mrsolve::mr_ode<mrsolve::noise_prediction>{3}, family, std::span<const double>(grid), model, other, mu);
+        for (const auto& [name, rms] : rms_per_task(other, ode_reference))
+            std::printf("task=%s ode_reference nfe=%d rms_of_ode_noise_3_linspace=%.3e\n", name.c_str(),
+                        cfg.ode_reference, rms);
+    }
+
     struct plan_entry {
         std::string sampler;
         std::vector<int> nfes;
@@ -261,6 +300,12 @@ int run(const settings& cfg) {
             const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             if (stats.nfe != nfe) throw std::runtime_error(p.sampler + ": used NFE " + std::to_string(stats.nfe));
             report(p.sampler, nfe, x, seconds / double(batch));
+            const bool deterministic = p.sampler.rfind("mrs_ode", 0) == 0 || p.sampler.rfind("mrs_unipc", 0) == 0 ||
+                                       p.sampler == "recommended";
+            if (ode_reference.defined() && deterministic)
+                for (const auto& [name, rms] : rms_per_task(x, ode_reference))
+                    std::printf("task=%s sampler=%s nfe=%d rms_to_ode_reference=%.3e\n", name.c_str(), p.sampler.c_str(),
+                                nfe, rms);
             if (std::find(cfg.grid_rows.begin(), cfg.grid_rows.end(), p.sampler) != cfg.grid_rows.end() &&
                 std::find(grid_nfes.begin(), grid_nfes.end(), nfe) != grid_nfes.end())
                 kept[p.sampler].push_back({nfe, x.clone()});
@@ -357,6 +402,7 @@ int main(int argc, char** argv) {
         else if (a == "--out") cfg.out = value();
         else if (a == "--threads") cfg.threads = std::stoi(value());
         else if (a == "--seed") cfg.seed = std::stoull(value());
+        else if (a == "--ode-reference") cfg.ode_reference = std::stoi(value());
         else if (a == "--nfe") {
             cfg.nfes.clear();
             for (const auto& n : split(value())) cfg.nfes.push_back(std::stoi(n));
