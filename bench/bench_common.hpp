@@ -235,6 +235,23 @@ std::shared_ptr<F> current_fixture(const std::string& name, std::shared_ptr<F> s
     return v;
 }
 
+/// The timed loop of a step benchmark: per iteration, prepare() (untimed), then one run of
+/// steps_per_run steps (timed); the iteration time is the time per step.
+template <class Run, class Prepare = void (*)()>
+void time_runs(benchmark::State& state, double& seconds, double& wall, std::int64_t& steps, Run&& run,
+               Prepare&& prepare = [] {}) {
+    for (auto _ : state) {
+        prepare();
+        const double w0 = wall_seconds(), t0 = now_seconds();
+        run();
+        const double dt = now_seconds() - t0, dw = wall_seconds() - w0;
+        state.SetIterationTime(dt / steps_per_run);
+        seconds += dt;
+        wall += dw;
+        steps += steps_per_run;
+    }
+}
+
 /// The counters of a step benchmark: bandwidth from the bytes of one step, its ratio to the triad of the
 /// same size, and the wall time per step.
 inline void report_step_counters(benchmark::State& state, double bytes, int arrays, std::size_t n, std::int64_t steps,
@@ -280,15 +297,9 @@ void register_singlestep(int order, const backend_ops<S>& ops, const image_shape
             for (int i = 0; i <= steps_per_run; ++i) grid[static_cast<std::size_t>(i)] = 90.0 - 80.0 * i / steps_per_run;
             const std::vector<int> orders(steps_per_run, order);
             const zero_model model;
-            for (auto _ : state) {
-                const double w0 = wall_seconds(), t0 = now_seconds();
+            time_runs(state, seconds, wall, steps, [&] {
                 f->sampler->run(std::span<const double>(grid), std::span<const int>(orders), model, f->x, f->mu);
-                const double dt = now_seconds() - t0, dw = wall_seconds() - w0;
-                state.SetIterationTime(dt / steps_per_run);
-                seconds += dt;
-                wall += dw;
-                steps += steps_per_run;
-            }
+            });
         } catch (const std::exception& e) {
             state.SkipWithError(e.what());
             return;
@@ -339,17 +350,12 @@ void register_step(const std::string& solver, const Method& method, const backen
             for (int i = 0; i <= steps_per_run; ++i) grid[static_cast<std::size_t>(i)] = 90.0 - 80.0 * i / steps_per_run;
             const zero_model model;
             const mrsolve::counter_noise noise(2024);
-            for (auto _ : state) {
-                // Untimed: order − 1 earlier outputs (oldest first), so every timed step is full order.
+            // Untimed before each run: order − 1 earlier outputs (oldest first), so every timed step is full order.
+            const auto seed = [&] {
                 for (int k = seeds; k >= 1; --k) f->sampler->seed_history(model, f->x, f->mu, 90.0 + 4.0 * k);
-                const double w0 = wall_seconds(), t0 = now_seconds();
-                f->sampler->run(std::span<const double>(grid), model, f->x, f->mu, noise);
-                const double dt = now_seconds() - t0, dw = wall_seconds() - w0;
-                state.SetIterationTime(dt / steps_per_run);
-                seconds += dt;
-                wall += dw;
-                steps += steps_per_run;
-            }
+            };
+            time_runs(state, seconds, wall, steps, [&] { f->sampler->run(std::span<const double>(grid), model, f->x, f->mu, noise); },
+                      seed);
         } catch (const std::exception& e) {
             state.SkipWithError(e.what());
             return;

@@ -28,6 +28,7 @@
 #include <mrsolve/oracle/gaussian_mixture.hpp>
 
 #include "support/convergence.hpp"
+#include "support/mixture_items.hpp"
 
 namespace {
 
@@ -174,19 +175,11 @@ TEST_CASE("adaptive: Gaussian oracle, discrete cosine table (exact flow of the i
 
 TEST_CASE("adaptive: Gaussian-mixture oracle (reference: tight fixed-step solve), per-item error norm") {
     const continuous family(cosine, 1.0);
-    const mrsolve::gaussian_mixture_oracle<continuous> oracle(
-        family, {{0.5, {0.6, -0.3}, {0.04, 0.012, 0.012, 0.025}},
-                 {0.3, {-0.5, 0.4}, {0.02, -0.008, -0.008, 0.05}},
-                 {0.2, {0.1, 0.8}, {0.09, 0.0, 0.0, 0.01}}});
-    constexpr std::size_t dim = 2, items = 64;
-    state mu(dim * items), x_T(dim * items), z(dim * items);
-    mrsolve::counter_noise{99}.fill(z, 0);
-    for (std::size_t b = 0; b < items; ++b) {
-        mu[dim * b] = 0.4 * std::cos(0.9 * static_cast<double>(b));
-        mu[dim * b + 1] = 0.4 * std::sin(1.3 * static_cast<double>(b));
-    }
-    for (std::size_t j = 0; j < x_T.size(); ++j) x_T[j] = mu[j] + family.stationary_std() * z[j];
-    const auto model_of = [&](fit_target fit) { return mrsolve_test::batched_model(oracle.model(fit), dim); };
+    const mrsolve_test::mixture_items<continuous> problem(family);
+    const state& mu = problem.mu;
+    const state& x_T = problem.x_T;
+    constexpr std::size_t items = mrsolve_test::mixture_items<continuous>::items;
+    const auto model_of = [&](fit_target fit) { return problem.model(fit); };
     const auto solve = [&](int steps) {
         const auto grid = mrsolve::make_grid(family, mrsolve::schedule_kind::linear_lambda, steps);
         mrsolve::singlestep_sampler<data_prediction, continuous, state> s(family, x_T, {fit_target::data});

@@ -8,22 +8,9 @@
 #include <new>
 #include <vector>
 
-namespace {
-std::atomic<long> allocations{0};
-}
+#include "support/counting_new.hpp"
 
-// The replacement pair below is matched (malloc/free); GCC cannot see that through operator new.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+using mrsolve_test::allocations;
 
 namespace {
 

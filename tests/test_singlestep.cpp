@@ -31,23 +31,11 @@
 #include <mrsolve/singlestep.hpp>
 
 #include "support/convergence.hpp"
+#include "support/mixture_items.hpp"
 
-// This binary counts global operator new calls, to check that run() never allocates (as test_allocation).
-namespace {
-std::atomic<long> allocations{0};
-}
+#include "support/counting_new.hpp"
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-void* operator new(std::size_t size) {
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+using mrsolve_test::allocations;
 
 namespace {
 
@@ -321,19 +309,10 @@ TEST_CASE("singlestep orders 1, 2, 3 on the Gaussian-mixture oracle") {
     // by the difference from 8192 steps (an overestimate: the solve converges at order 3), and ladders
     // are fitted only above 100x that estimate.
     const family_type family = make_family();
-    const mrsolve::gaussian_mixture_oracle<family_type> oracle(
-        family, {{0.5, {0.6, -0.3}, {0.04, 0.012, 0.012, 0.025}},
-                 {0.3, {-0.5, 0.4}, {0.02, -0.008, -0.008, 0.05}},
-                 {0.2, {0.1, 0.8}, {0.09, 0.0, 0.0, 0.01}}});
-    constexpr std::size_t dim = 2, items = 64;
-    state mu(dim * items), x_T(dim * items), z(dim * items);
-    mrsolve::counter_noise{99}.fill(z, 0);
-    for (std::size_t b = 0; b < items; ++b) {
-        mu[dim * b] = 0.4 * std::cos(0.9 * static_cast<double>(b));
-        mu[dim * b + 1] = 0.4 * std::sin(1.3 * static_cast<double>(b));
-    }
-    for (std::size_t j = 0; j < x_T.size(); ++j) x_T[j] = mu[j] + family.stationary_std() * z[j];
-    const auto model = [&](fit_target fit) { return mrsolve_test::batched_model(oracle.model(fit), dim); };
+    const mrsolve_test::mixture_items<family_type> problem(family);
+    const state& mu = problem.mu;
+    const state& x_T = problem.x_T;
+    const auto model = [&](fit_target fit) { return problem.model(fit); };
     const double l_end = family.lambda(family.t_min());
     const auto solve = [&](auto p, int k, int steps) {
         using P = decltype(p);

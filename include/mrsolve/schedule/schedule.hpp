@@ -68,6 +68,26 @@ struct schedule_options {
     double t_start = std::numeric_limits<double>::quiet_NaN();
 };
 
+namespace detail {
+
+/// The checks of validate_grid (decreasing) and validate_increasing_grid (increasing).
+template <CoefficientFamily Family>
+void validate_monotone_grid(const Family& family, std::span<const typename Family::real_type> grid, bool decreasing) {
+    using Real = typename Family::real_type;
+    if (grid.size() < 2) throw_invalid("a grid needs at least 2 times, got ", grid.size());
+    const Real lo = family.t_min(), hi = family.t_max(), tolerance = Real(1e-9) * (hi - lo);
+    for (std::size_t i = 0; i < grid.size(); ++i) {
+        if (!std::isfinite(grid[i])) throw_invalid("grid time t[", i, "] = ", grid[i], " is not finite");
+        if (grid[i] < lo - tolerance || grid[i] > hi + tolerance)
+            throw_invalid("grid time t[", i, "] = ", grid[i], " lies outside [", lo, ", ", hi, "]");
+        if (i > 0 && !(decreasing ? grid[i] < grid[i - 1] : grid[i] > grid[i - 1]))
+            throw_invalid(decreasing ? "the grid must be strictly decreasing: t[" : "an inversion grid must be strictly increasing: t[",
+                          i - 1, "] = ", grid[i - 1], ", t[", i, "] = ", grid[i]);
+    }
+}
+
+}  // namespace detail
+
 /// @brief Checks a user-supplied grid: at least two times, finite, strictly decreasing, inside the
 /// family's range [t_min, t_max] (up to 1e-9 of its width, for grids computed in floating point).
 /// @tparam Family the coefficient family
@@ -76,38 +96,18 @@ struct schedule_options {
 /// @throws mrsolve::invalid_argument naming the first offending time (or the size, if fewer than two)
 template <CoefficientFamily Family>
 void validate_grid(const Family& family, std::span<const typename Family::real_type> grid) {
-    using Real = typename Family::real_type;
-    if (grid.size() < 2) detail::throw_invalid("a grid needs at least 2 times, got ", grid.size());
-    const Real lo = family.t_min(), hi = family.t_max(), tolerance = Real(1e-9) * (hi - lo);
-    for (std::size_t i = 0; i < grid.size(); ++i) {
-        if (!std::isfinite(grid[i])) detail::throw_invalid("grid time t[", i, "] = ", grid[i], " is not finite");
-        if (grid[i] < lo - tolerance || grid[i] > hi + tolerance)
-            detail::throw_invalid("grid time t[", i, "] = ", grid[i], " lies outside [", lo, ", ", hi, "]");
-        if (i > 0 && !(grid[i] < grid[i - 1]))
-            detail::throw_invalid("the grid must be strictly decreasing: t[", i - 1, "] = ", grid[i - 1], ", t[", i,
-                                  "] = ", grid[i]);
-    }
+    detail::validate_monotone_grid(family, grid, true);
 }
 
 /// @brief Checks an inversion grid (sampler::invert): at least two times, finite, strictly increasing,
-/// inside the family's range (as validate_grid, in the other direction).
+/// inside the family's range (as validate_grid, in the other direction), starting where λ is finite.
 /// @tparam Family the coefficient family
 /// @param family the family
 /// @param grid the times t₀ < t₁ < … < t_M
 /// @throws mrsolve::invalid_argument naming the first offending time (or the size, if fewer than two)
 template <CoefficientFamily Family>
 void validate_increasing_grid(const Family& family, std::span<const typename Family::real_type> grid) {
-    using Real = typename Family::real_type;
-    if (grid.size() < 2) detail::throw_invalid("a grid needs at least 2 times, got ", grid.size());
-    const Real lo = family.t_min(), hi = family.t_max(), tolerance = Real(1e-9) * (hi - lo);
-    for (std::size_t i = 0; i < grid.size(); ++i) {
-        if (!std::isfinite(grid[i])) detail::throw_invalid("grid time t[", i, "] = ", grid[i], " is not finite");
-        if (grid[i] < lo - tolerance || grid[i] > hi + tolerance)
-            detail::throw_invalid("grid time t[", i, "] = ", grid[i], " lies outside [", lo, ", ", hi, "]");
-        if (i > 0 && !(grid[i] > grid[i - 1]))
-            detail::throw_invalid("an inversion grid must be strictly increasing: t[", i - 1, "] = ", grid[i - 1],
-                                  ", t[", i, "] = ", grid[i]);
-    }
+    detail::validate_monotone_grid(family, grid, false);
     if (!std::isfinite(family.lambda(grid.front())))
         detail::throw_invalid("an inversion grid must start where lambda is finite: lambda(t[0] = ", grid.front(),
                               ") = ", family.lambda(grid.front()));
