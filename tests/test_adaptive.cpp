@@ -28,6 +28,7 @@
 #include <mrsolve/oracle/gaussian_mixture.hpp>
 
 #include "support/convergence.hpp"
+#include "support/order_checks.hpp"
 #include "support/mixture_items.hpp"
 
 namespace {
@@ -75,16 +76,7 @@ struct gaussian_problem {
     }
 };
 
-template <class Model>
-struct counting_model {
-    Model model;
-    int* calls;
-    template <class X, class M, class Out>
-    void operator()(const X& x, const M& mu, double t, Out& out) const {
-        ++*calls;
-        model(x, mu, t, out);
-    }
-};
+using mrsolve_test::counting_model;
 
 template <class P>
 [[nodiscard]] constexpr fit_target natural_fit() {

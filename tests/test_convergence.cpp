@@ -67,6 +67,7 @@
 #include <mrsolve/oracle/gaussian_mixture.hpp>
 
 #include "support/convergence.hpp"
+#include "support/order_checks.hpp"
 
 namespace {
 
@@ -237,17 +238,7 @@ template <class Method, class Model, class Exact>
 // ---------------------------------------------------------------------------------------------------
 // Checking ladders
 
-/// Fits, records and checks an observed order: at least 3 asymptotic rungs above `floor` with
-/// NFE ≥ min_nfe, and lower ≤ order ≤ upper.
-void check_order(const std::string& name, const ladder& l, int min_nfe, double lower, double upper,
-                 double floor = roundoff_floor) {
-    const auto fit = mrsolve_test::fit_order(l, floor, min_nfe);
-    MESSAGE(mrsolve_test::describe(name, l, fit));
-    INFO(name);
-    CHECK(fit.levels >= 3);
-    CHECK(fit.order >= lower);
-    CHECK(fit.order <= upper);
-}
+using mrsolve_test::check_order;
 
 /// Checks a method of order k: k − 0.15 ≤ observed order ≤ k + 1.
 void check_order_k(const std::string& name, const ladder& l, int min_nfe, int k, double floor = roundoff_floor) {

@@ -31,6 +31,7 @@
 #include <mrsolve/singlestep.hpp>
 
 #include "support/convergence.hpp"
+#include "support/order_checks.hpp"
 #include "support/mixture_items.hpp"
 
 #include "support/counting_new.hpp"
@@ -47,7 +48,6 @@ using mrsolve_test::ladder;
 using family_type = mrsolve::ir_sde<double>;
 using state = std::vector<double>;
 
-constexpr double roundoff_floor = 1e-11;
 
 [[nodiscard]] family_type make_family() {
     return family_type(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005}, 1.0);
@@ -128,27 +128,9 @@ template <class P>
     return out;
 }
 
-void check_order(const std::string& name, const ladder& l, int min_nfe, double lower, double upper,
-                 double floor = roundoff_floor) {
-    const auto fit = mrsolve_test::fit_order(l, floor, min_nfe);
-    MESSAGE(mrsolve_test::describe(name, l, fit));
-    INFO(name);
-    CHECK(fit.levels >= 3);
-    CHECK(fit.order >= lower);
-    CHECK(fit.order <= upper);
-}
+using mrsolve_test::check_order;
 
-/// A model wrapper that counts its calls.
-template <class Model>
-struct counting_model {
-    Model model;
-    int* calls;
-    template <class X, class M, class Out>
-    void operator()(const X& x, const M& mu, double t, Out& out) const {
-        ++*calls;
-        model(x, mu, t, out);
-    }
-};
+using mrsolve_test::counting_model;
 
 template <class P>
 [[nodiscard]] std::string pname() {
