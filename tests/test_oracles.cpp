@@ -26,43 +26,7 @@
 #include <vector>
 
 // ---- allocation counter: proves that oracle calls do not allocate after warm-up -----------------------
-namespace {
-std::atomic<long> allocation_count{0};
-}  // namespace
-
-// GCC pairs the inlined malloc/free of these replacements with new/delete expressions and warns; the
-// pairing is correct (every replaced operator new allocates with malloc, every operator delete frees).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t size) {
-    allocation_count.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-    allocation_count.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    allocation_count.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(size == 0 ? 1 : size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-    allocation_count.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(size == 0 ? 1 : size);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
+#include "support/counting_new.hpp"
 
 namespace {
 
@@ -703,7 +667,7 @@ TEST_SUITE("gaussian oracle") {
         const vec z = random_vector(dim, 1.0, 72u);
         vec out(dim);
         const auto model = mixture.model(fit_target::data);
-        const long before = allocation_count.load();
+        const long before = mrsolve_test::allocations.load();
         for (int i = 0; i < 3; ++i) {
             full.noise(x, condition, 0.3, out);
             full.velocity(x, condition, 0.3, out);
@@ -716,7 +680,7 @@ TEST_SUITE("gaussian oracle") {
             mixture.velocity(x, condition, 0.3, out);
             model(x, condition, 0.3, out);
         }
-        CHECK(allocation_count.load() == before);
+        CHECK(mrsolve_test::allocations.load() == before);
     }
 
     TEST_CASE("bad inputs throw mrsolve::invalid_argument naming the value") {
