@@ -265,97 +265,38 @@ inline void report_step_counters(benchmark::State& state, double bytes, int arra
     state.counters["wall_us_per_step"] = 1e6 * wall / static_cast<double>(steps);
 }
 
-/// Registers `step/single_<P>_<k>/<backend>/<elements>`: one outer step of the singlestep sampler of order
-/// k (k model evaluations of the zero-cost model and k passes), timed as register_step times a step.
-/// @tparam P the parameterization @tparam S the state type
-template <class P, class S>
-void register_singlestep(int order, const backend_ops<S>& ops, const image_shape& shape, int repetitions,
-                         double min_time) {
-    const std::size_t n = shape.size();
-    const int arrays = singlestep_arrays_per_step(order);
-    const double bytes = static_cast<double>(arrays) * static_cast<double>(n) * sizeof(mrsolve::state_value_t<S>);
-    const std::string name = "step/single_" + std::string(P::name) + "_" + std::to_string(order) + "/" + ops.name + "/" +
-                             std::to_string(n);
-    benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
-        using family_type = mrsolve::irsde_table<double>;
-        struct fixture {
-            family_type family;
-            S x, mu;
-            std::optional<mrsolve::singlestep_sampler<P, family_type, S>> sampler;
-        };
-        std::shared_ptr<fixture> f = current_fixture<fixture>(name);
-        double seconds = 0, wall = 0;
-        std::int64_t steps = 0;
-        try {
-            if (!f) {
-                f = std::make_shared<fixture>(fixture{family_type{}, ops.make(shape, host_values(n, 0.0f)),
-                                                      ops.make(shape, host_values(n, 0.25f)), std::nullopt});
-                f->sampler.emplace(f->family, f->x, mrsolve::singlestep_options{mrsolve::fit_target::data});
-                current_fixture<fixture>(name, f);
-            }
-            std::vector<double> grid(steps_per_run + 1);
-            for (int i = 0; i <= steps_per_run; ++i) grid[static_cast<std::size_t>(i)] = 90.0 - 80.0 * i / steps_per_run;
-            const std::vector<int> orders(steps_per_run, order);
-            const zero_model model;
-            time_runs(state, seconds, wall, steps, [&] {
-                f->sampler->run(std::span<const double>(grid), std::span<const int>(orders), model, f->x, f->mu);
-            });
-        } catch (const std::exception& e) {
-            state.SkipWithError(e.what());
-            return;
-        }
-        report_step_counters(state, bytes, arrays, n, steps, seconds, wall);
-    })
-        ->UseManualTime()
-        ->Repetitions(repetitions)
-        ->ReportAggregatesOnly(true)
-        ->MinTime(min_time / steps_per_run)
-        ->Unit(benchmark::kMicrosecond);
-}
+/// The family of every step benchmark: discrete cosine tables, T = 100, max_sigma = 50, eps = 0.005.
+using bench_family = mrsolve::irsde_table<double>;
 
-/// Registers `step/<solver>/<backend>/<elements>` for one method and backend.
-/// @tparam Method the solver object type @tparam S the state type
-template <class Method, class S>
-void register_step(const std::string& solver, const Method& method, const backend_ops<S>& ops,
-                   const image_shape& shape, int repetitions, double min_time) {
+/// Registers one step benchmark `name`. The family, the states (x = 0, μ = 0.25) and the sampler
+/// make_sampler(family, x) are built once per benchmark (Google Benchmark calls the function several
+/// times per benchmark: repetitions and iteration-count trials); timed(state, sampler, x, μ, grid,
+/// seconds, wall, steps) times runs over the grid 90 → 10 of steps_per_run steps (with time_runs).
+/// @tparam Sampler the sampler type @tparam S the state type
+template <class Sampler, class S, class Make, class Timed>
+void register_timed_step(const std::string& name, int arrays, const backend_ops<S>& ops, const image_shape& shape,
+                         int repetitions, double min_time, Make make_sampler, Timed timed) {
     const std::size_t n = shape.size();
-    const bool fused = Method::stochastic && mrsolve::FusedNormalState<S>;
-    const int arrays = method_arrays_per_step(method, fused);
-    const int seeds = history_to_seed(method);
     const double bytes = static_cast<double>(arrays) * static_cast<double>(n) * sizeof(mrsolve::state_value_t<S>);
-    const std::string name = "step/" + solver + "/" + ops.name + "/" + std::to_string(n);
     benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
-        using family_type = mrsolve::irsde_table<double>;
-        // The states and the sampler, built once per benchmark (Google Benchmark calls this function
-        // several times per benchmark: repetitions and iteration-count trials).
         struct fixture {
-            family_type family;  // cosine θ, T = 100, max_sigma = 50, eps = 0.005
+            bench_family family;
             S x, mu;
-            std::optional<mrsolve::sampler<Method, family_type, S>> sampler;
+            std::optional<Sampler> sampler;
         };
         std::shared_ptr<fixture> f = current_fixture<fixture>(name);
         double seconds = 0, wall = 0;
         std::int64_t steps = 0;
         try {
             if (!f) {
-                f = std::make_shared<fixture>(fixture{family_type{}, ops.make(shape, host_values(n, 0.0f)),
+                f = std::make_shared<fixture>(fixture{bench_family{}, ops.make(shape, host_values(n, 0.0f)),
                                                       ops.make(shape, host_values(n, 0.25f)), std::nullopt});
-                mrsolve::sample_options options;
-                options.fit = mrsolve::fit_target::data;
-                options.orders = mrsolve::order_policy::constant;
-                f->sampler.emplace(method, f->family, f->x, options);
+                f->sampler.emplace(make_sampler(f->family, f->x));
                 current_fixture<fixture>(name, f);
             }
             std::vector<double> grid(steps_per_run + 1);
             for (int i = 0; i <= steps_per_run; ++i) grid[static_cast<std::size_t>(i)] = 90.0 - 80.0 * i / steps_per_run;
-            const zero_model model;
-            const mrsolve::counter_noise noise(2024);
-            // Untimed before each run: order − 1 earlier outputs (oldest first), so every timed step is full order.
-            const auto seed = [&] {
-                for (int k = seeds; k >= 1; --k) f->sampler->seed_history(model, f->x, f->mu, 90.0 + 4.0 * k);
-            };
-            time_runs(state, seconds, wall, steps, [&] { f->sampler->run(std::span<const double>(grid), model, f->x, f->mu, noise); },
-                      seed);
+            timed(state, *f->sampler, f->x, f->mu, std::span<const double>(grid), seconds, wall, steps);
         } catch (const std::exception& e) {
             state.SkipWithError(e.what());
             return;
@@ -367,6 +308,57 @@ void register_step(const std::string& solver, const Method& method, const backen
         ->ReportAggregatesOnly(true)
         ->MinTime(min_time / steps_per_run)  // accumulated time is per step: ≈ min_time of wall time
         ->Unit(benchmark::kMicrosecond);
+}
+
+/// Registers `step/single_<P>_<k>/<backend>/<elements>`: one outer step of the singlestep sampler of order
+/// k (k model evaluations of the zero-cost model and k passes), timed as register_step times a step.
+/// @tparam P the parameterization @tparam S the state type
+template <class P, class S>
+void register_singlestep(int order, const backend_ops<S>& ops, const image_shape& shape, int repetitions,
+                         double min_time) {
+    using sampler_type = mrsolve::singlestep_sampler<P, bench_family, S>;
+    const std::string name = "step/single_" + std::string(P::name) + "_" + std::to_string(order) + "/" + ops.name + "/" +
+                             std::to_string(shape.size());
+    register_timed_step<sampler_type>(
+        name, singlestep_arrays_per_step(order), ops, shape, repetitions, min_time,
+        [](const bench_family& family, const S& x) {
+            return sampler_type(family, x, mrsolve::singlestep_options{mrsolve::fit_target::data});
+        },
+        [order](benchmark::State& state, sampler_type& s, S& x, const S& mu, std::span<const double> grid,
+                double& seconds, double& wall, std::int64_t& steps) {
+            const std::vector<int> orders(steps_per_run, order);
+            const zero_model model;
+            time_runs(state, seconds, wall, steps, [&] { s.run(grid, std::span<const int>(orders), model, x, mu); });
+        });
+}
+
+/// Registers `step/<solver>/<backend>/<elements>` for one method and backend.
+/// @tparam Method the solver object type @tparam S the state type
+template <class Method, class S>
+void register_step(const std::string& solver, const Method& method, const backend_ops<S>& ops,
+                   const image_shape& shape, int repetitions, double min_time) {
+    using sampler_type = mrsolve::sampler<Method, bench_family, S>;
+    const bool fused = Method::stochastic && mrsolve::FusedNormalState<S>;
+    const int seeds = history_to_seed(method);
+    register_timed_step<sampler_type>(
+        "step/" + solver + "/" + ops.name + "/" + std::to_string(shape.size()), method_arrays_per_step(method, fused),
+        ops, shape, repetitions, min_time,
+        [method](const bench_family& family, const S& x) {
+            mrsolve::sample_options options;
+            options.fit = mrsolve::fit_target::data;
+            options.orders = mrsolve::order_policy::constant;
+            return sampler_type(method, family, x, options);
+        },
+        [seeds](benchmark::State& state, sampler_type& s, S& x, const S& mu, std::span<const double> grid,
+                double& seconds, double& wall, std::int64_t& steps) {
+            const zero_model model;
+            const mrsolve::counter_noise noise(2024);
+            // Untimed before each run: order − 1 earlier outputs (oldest first), so every timed step is full order.
+            const auto seed = [&] {
+                for (int k = seeds; k >= 1; --k) s.seed_history(model, x, mu, 90.0 + 4.0 * k);
+            };
+            time_runs(state, seconds, wall, steps, [&] { s.run(grid, model, x, mu, noise); }, seed);
+        });
 }
 
 /// Registers every solver of the issue for one backend and size.
