@@ -201,25 +201,37 @@ void compare_with_published(const char* problem, const Family& family, const Mod
     if (check_target) std::printf("# target (ratio <= 0.1 at NFE 10 and 20, finite at NFE >= 2): %s\n", target_missed ? "MISSED" : "met");
 }
 
-// The adaptive solver (order 3, PI controller, rtol = atol = tol) at a few tolerances.
+// The adaptive solver (order 3, PI controller, rtol = atol = tol) at a few tolerances, in both readings of
+// the tolerance. err_units: the final error in the controller's norm (RMS over the state of
+// |x - exact| / (atol + rtol |exact|)); the global scope promises err_units <= 1.
 template <class Family, class Model>
 void adaptive_figures(const char* problem, const Family& family, const Model& model, const vec& x_T, const vec& mu,
                       const vec& exact) {
     std::printf("\n%s: adaptive step size in lambda (order 3, PI controller, rtol = atol = tol)\n", problem);
     for (const double tol : {1e-2, 1e-3, 1e-4, 1e-5}) {
-        for (const bool data : {false, true}) {
-            mrsolve::adaptive_options options;
-            options.rtol = options.atol = tol;
-            vec x = x_T;
-            auto m = model;
-            const auto r = data ? mrsolve::sample_adaptive<mrsolve::data_prediction>(family, family.t_max(), family.t_min(),
-                                                                                    m, x, mu, options)
-                                : mrsolve::sample_adaptive<mrsolve::noise_prediction>(family, family.t_max(),
-                                                                                     family.t_min(), m, x, mu, options);
-            double e = 0;
-            for (std::size_t j = 0; j < x.size(); ++j) e = std::max(e, std::abs(x[j] - exact[j]));
-            std::printf("problem=%s adaptive=%s tol=%.0e nfe=%d accepted=%d rejected=%d max_abs_err=%.3e\n", problem,
-                        data ? "data" : "noise", tol, r.nfe, r.accepted, r.rejected, e);
+        for (const auto scope : {mrsolve::tolerance_scope::global, mrsolve::tolerance_scope::per_step}) {
+            for (const bool data : {false, true}) {
+                mrsolve::adaptive_options options;
+                options.rtol = options.atol = tol;
+                options.scope = scope;
+                vec x = x_T;
+                auto m = model;
+                const auto r = data ? mrsolve::sample_adaptive<mrsolve::data_prediction>(family, family.t_max(),
+                                                                                        family.t_min(), m, x, mu, options)
+                                    : mrsolve::sample_adaptive<mrsolve::noise_prediction>(family, family.t_max(),
+                                                                                         family.t_min(), m, x, mu, options);
+                double e = 0, sum = 0;
+                for (std::size_t j = 0; j < x.size(); ++j) {
+                    e = std::max(e, std::abs(x[j] - exact[j]));
+                    const double u = (x[j] - exact[j]) / (tol + tol * std::abs(exact[j]));
+                    sum += u * u;
+                }
+                std::printf("problem=%s adaptive=%s scope=%s tol=%.0e nfe=%d passes=%d accepted=%d rejected=%d "
+                            "max_abs_err=%.3e err_units=%.3f estimate=%.3f\n",
+                            problem, data ? "data" : "noise",
+                            scope == mrsolve::tolerance_scope::global ? "global" : "per_step", tol, r.nfe, r.passes,
+                            r.accepted, r.rejected, e, std::sqrt(sum / static_cast<double>(x.size())), r.error_estimate);
+            }
         }
     }
 }

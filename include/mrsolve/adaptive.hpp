@@ -23,6 +23,20 @@
 /// λ is λ̃ = ln(α/σ) of the family's α and σ (see singlestep.hpp; the family's λ for continuous families).
 /// After a rejection the next step may not grow (fac_max = 1 for it). Every h is clipped to the λ left,
 /// and the step that reaches λ(t_end) ends exactly at t_end.
+///
+/// What the tolerance bounds (`tolerance_scope`). Bounding each step's local error estimate
+/// (`per_step`, one pass, as ODE libraries and DPM-Solver do) does not bound the final error: that is the
+/// sum of all local errors, each carried to t_end by the flow, which amplifies errors made early when the
+/// data spread exceeds the noise level. The default, `global`, bounds the final error:
+/// 1. the adaptive pass above (exactly the per_step run) fixes a grid t₀ > t₁ > … > t_N;
+/// 2. pass k ≥ 2 integrates from x_{t_start} again over the same grid with every step split into 2^{k−1}
+///    equal steps in λ (order p, no error estimate, no rejections);
+/// 3. the run returns pass k once G_k = ‖x_{k−1} − x_k‖ ≤ 1, in the controller's norm; G_k is reported
+///    as adaptive_result::error_estimate.
+/// Why G_k bounds the error e_k of pass k: if halving every step at least halves the error (e_k ≤
+/// e_{k−1}/2; asymptotically e_k ≈ e_{k−1}/2^p), the triangle inequality e_{k−1} ≤ e_k + G_k gives
+/// e_k ≤ G_k. The bound is pessimistic by about 2^p − 1, so the returned error is usually several times
+/// below the tolerance. Cost: the adaptive pass plus 2·N·p for the first halving, 4·N·p for a second.
 
 #include <algorithm>
 #include <array>
@@ -31,6 +45,7 @@
 #include <cstddef>
 #include <limits>
 #include <utility>
+#include <vector>
 
 #include "backend/traits.hpp"
 #include "concepts/coefficients.hpp"
@@ -45,6 +60,16 @@ namespace mrsolve {
 enum class step_controller {
     integral,              ///< I: h · safety · E^{−1/k}, clamped to [fac_min, fac_max]
     proportional_integral  ///< PI: h · safety · E_n^{−0.7/k} · E_{n−1}^{0.4/k}, clamped (the default)
+};
+
+/// @brief What the tolerance bounds (see adaptive.hpp).
+enum class tolerance_scope {
+    /// The final error (the default): the adaptive pass, then the same grid with every step halved until
+    /// two passes differ by at most the tolerance; about 2.4–6.3 times the per_step NFE on the oracles.
+    global,
+    /// Each accepted step's local error estimate, as in ODE libraries and DPM-Solver: one pass, the
+    /// cheapest; the final error is the propagated sum of the local errors and may exceed the tolerance.
+    per_step
 };
 
 /// @brief Options of the adaptive sampler.
@@ -65,19 +90,27 @@ struct adaptive_options {
     double safety = 0.9;   ///< safety factor of the controllers, in (0, 1]
     double fac_min = 0.2;  ///< smallest step-size ratio, in (0, 1)
     double fac_max = 5;    ///< largest step-size ratio, > 1
+    tolerance_scope scope = tolerance_scope::global;  ///< whether the tolerance bounds the final error
 };
 
 /// @brief How an adaptive run ended.
 enum class adaptive_status {
-    completed,        ///< t_end was reached; x holds x_{t_end}
-    nfe_cap_reached   ///< the next trial would exceed max_nfe; x holds the last accepted state (at t_final)
+    completed,  ///< t_end was reached (global scope: with error_estimate ≤ 1); x holds x_{t_end}
+    /// The next trial would exceed max_nfe. x holds the finest completed pass's solution (t_final = t_end,
+    /// its error estimate not within the tolerance) or, if no pass completed, the last accepted state.
+    nfe_cap_reached
 };
 
 /// @brief Statistics of an adaptive run.
 struct adaptive_result {
     int nfe = 0;       ///< model evaluations made (exactly the number of model calls)
-    int accepted = 0;  ///< accepted steps
+    int accepted = 0;  ///< accepted steps, over all passes (the steps of refinement passes count here)
     int rejected = 0;  ///< rejected trials; nfe = order · (accepted + rejected)
+    int passes = 0;    ///< completed integrations from t_start to t_end (global scope: ≥ 2 when completed)
+    /// @brief Global scope: ‖x_{k−1} − x_k‖ of the last two passes in the controller's norm, in units of
+    /// the tolerance (≤ 1 when completed); it bounds the final error if halving the steps at least halves
+    /// the error. NaN in per_step scope or before a second pass completed.
+    double error_estimate = std::numeric_limits<double>::quiet_NaN();
     adaptive_status status = adaptive_status::completed;  ///< completed, or the NFE cap stopped the run
     double t_final = std::numeric_limits<double>::quiet_NaN();  ///< the time of the returned state
     /// @brief Whether t_end was reached. @return status == adaptive_status::completed
@@ -108,7 +141,34 @@ inline void validate_adaptive_options(const adaptive_options& options) {
         detail::throw_invalid("adaptive: fac_min must lie in (0, 1), got ", options.fac_min);
     if (!(options.fac_max > 1 && std::isfinite(options.fac_max)))
         detail::throw_invalid("adaptive: fac_max must be finite and > 1, got ", options.fac_max);
+    if (options.scope != tolerance_scope::global && options.scope != tolerance_scope::per_step)
+        detail::throw_invalid("adaptive: invalid tolerance_scope value ", static_cast<int>(options.scope));
 }
+
+namespace detail {
+
+/// RMS over i < n of (h_i − l_i) / (atol + rtol · max(|l_i|, |x_i|)), in double. Independent partial sums
+/// (a fixed order, so the result is deterministic) let the compiler vectorise the loop; one running sum
+/// serialises it on the addition's latency.
+template <class T>
+[[nodiscard]] double scaled_rms(const T* x, const T* h, const T* l, std::size_t n, double atol, double rtol) noexcept {
+    constexpr std::size_t lanes = 8;
+    std::array<double, lanes> partial{};
+    const auto term = [=](std::size_t e) {
+        const double le = static_cast<double>(l[e]);
+        const double d = (static_cast<double>(h[e]) - le) / (atol + rtol * std::max(std::abs(le), std::abs(static_cast<double>(x[e]))));
+        return d * d;
+    };
+    std::size_t e = 0;
+    for (; e + lanes <= n; e += lanes)
+        for (std::size_t j = 0; j < lanes; ++j) partial[j] += term(e + j);
+    for (; e < n; ++e) partial[0] += term(e);
+    double sum = 0;
+    for (const double v : partial) sum += v;
+    return std::sqrt(sum / static_cast<double>(n));
+}
+
+}  // namespace detail
 
 /// @brief Adaptive-step sampler of the probability-flow ODE (see adaptive.hpp): validates and allocates
 /// once, then runs from t_start to t_end without allocating.
@@ -134,6 +194,11 @@ public:
         if (core_.size() % options_.batch_items != 0)
             detail::throw_invalid("adaptive: batch_items = ", options_.batch_items, " must divide the state size ",
                                   core_.size());
+        if (options_.scope == tolerance_scope::global) {
+            start_ = backend_traits<S>::make_like(like);
+            previous_ = backend_traits<S>::make_like(like);
+            grid_.reserve(static_cast<std::size_t>(options_.max_nfe / options_.order) + 2);
+        }
     }
 
     /// @brief Integrates from t_start down to t_end with adaptive steps in λ, overwriting x.
@@ -141,25 +206,73 @@ public:
     /// @param t_start the noisier start time
     /// @param t_end the end time, t_end < t_start, both inside [family.t_min(), family.t_max()]
     /// @param model the network
-    /// @param x in: x_{t_start}; out: x_{t_end}, or the last accepted state if the NFE cap stopped the run
+    /// @param x in: x_{t_start}; out: x_{t_end}; if the NFE cap stopped the run, see
+    ///        adaptive_status::nfe_cap_reached
     /// @param mu the condition μ
-    /// @return NFE, accepted and rejected steps, the status and the final time
+    /// @return NFE, accepted and rejected steps, passes, the error estimate, the status and the final time
     /// @throws mrsolve::invalid_argument for bad times (naming them), size mismatches, non-finite x or μ,
     ///         or a model output of the wrong size; mrsolve::non_finite_error if a model output or a trial
-    ///         state is NaN/Inf (its step() is the 1-based trial number; x then holds the last accepted
-    ///         state). A model's exception propagates (x: the last accepted state).
+    ///         state is NaN/Inf (its step() is the 1-based trial number, counted over all passes; x then
+    ///         holds the last accepted state of the current pass). A model's exception propagates (x: the
+    ///         same).
     template <class Model>
         requires std::invocable<Model&, const S&, const S&, real_type, S&>
     adaptive_result run(real_type t_start, real_type t_end, Model&& model, S& x, const S& mu) {
-        using Real = real_type;
         const Family& family = core_.family();
-        const Real lo = family.t_min(), hi = family.t_max(), slack = Real(1e-9) * (hi - lo);
+        const real_type lo = family.t_min(), hi = family.t_max(), slack = real_type(1e-9) * (hi - lo);
         if (!(std::isfinite(t_start) && std::isfinite(t_end) && t_start > t_end))
             detail::throw_invalid("adaptive: need finite t_start > t_end, got t_start = ", t_start, ", t_end = ", t_end);
         if (t_start > hi + slack || t_end < lo - slack)
             detail::throw_invalid("adaptive: [t_end, t_start] = [", t_end, ", ", t_start, "] must lie inside the family's range [",
                                   lo, ", ", hi, "]");
         core_.check_inputs(x, mu);
+        adaptive_result result;
+        if (options_.scope == tolerance_scope::per_step) {
+            result.passes = 1;
+            if (!integrate(t_start, t_end, model, x, mu, result)) result.status = adaptive_status::nfe_cap_reached;
+            return result;
+        }
+        // Global scope: the adaptive pass fixes a grid; each further pass halves every step of the last
+        // one, and the difference of the last two passes bounds the last one's error (see the file doc).
+        copy(x, start_);
+        grid_.clear();
+        grid_.push_back(t_start);
+        if (!integrate(t_start, t_end, model, x, mu, result)) {
+            result.status = adaptive_status::nfe_cap_reached;
+            return result;
+        }
+        result.passes = 1;
+        for (int pieces = 2;; pieces *= 2) {
+            copy(x, previous_);
+            copy(start_, x);
+            if (!refine(pieces, model, x, mu, result)) {
+                result.status = adaptive_status::nfe_cap_reached;
+                copy(previous_, x);  // the finest completed pass is better than a partial one
+                result.t_final = static_cast<double>(t_end);
+                return result;
+            }
+            ++result.passes;
+            result.error_estimate = error_norm(previous_, previous_, x);
+            if (result.error_estimate <= 1) return result;
+        }
+    }
+
+    /// @brief The options. @return the options given at construction
+    [[nodiscard]] const adaptive_options& options() const noexcept { return options_; }
+
+private:
+    static void copy(const S& from, S& to) {
+        std::array<std::array<state_value_t<S>, 1>, 1> one{};
+        one[0][0] = 1;
+        (void)backend_traits<S>::template linear_map<1, 1>({&to}, one, {&from});
+    }
+
+    /// One adaptive integration from t_start to t_end: adds its evaluations and steps to result, sets
+    /// result.t_final and, in global scope, appends the accepted times to grid_. @return false if the NFE
+    /// cap stopped it (x: the last accepted state).
+    template <class Model>
+    bool integrate(real_type t_start, real_type t_end, Model& model, S& x, const S& mu, adaptive_result& result) {
+        using Real = real_type;
         const Real l_end = core_.lambda_of(t_end);
         Real s = t_start, ls = core_.lambda_of(t_start);
         const Real span = l_end - ls;
@@ -168,11 +281,10 @@ public:
         const double k = static_cast<double>(p);
         double error_previous = 1;
         bool after_rejection = false;
-        adaptive_result result;
-        int trial = 0;
+        bool completed = true;
         while (s != t_end) {
-            if (result.nfe + p > options_.max_nfe) {
-                result.status = adaptive_status::nfe_cap_reached;
+            if (result.nfe > options_.max_nfe - p) {
+                completed = false;
                 break;
             }
             const Real remaining = l_end - ls;
@@ -184,17 +296,16 @@ public:
                 t = core_.time_of(ls + h, t_end, s);
                 if (!(t < s)) t = std::nextafter(s, t_end);  // h below the resolution of t: the smallest step
             }
-            ++trial;
+            const int trial = result.accepted + result.rejected + 1;  // 1-based, counted over all passes
             core_.step(model, x, mu, s, t, p, trial, core_.u2(), &core_.u1(), result.nfe);
             const double error = error_norm(x, core_.u2(), core_.u1());
             double factor;
             if (error <= 1) {
                 ++result.accepted;
-                std::array<std::array<state_value_t<S>, 1>, 1> one{};
-                one[0][0] = 1;
-                (void)backend_traits<S>::template linear_map<1, 1>({&x}, one, {&core_.u2()});
+                copy(core_.u2(), x);
                 const Real l_new = t == t_end ? l_end : core_.lambda_of(t);
                 h = l_new - ls;  // the step actually taken
+                if (options_.scope == tolerance_scope::global) grid_.push_back(t);
                 s = t;
                 ls = l_new;
                 const double e = std::max(error, 1e-10);
@@ -215,35 +326,54 @@ public:
             h *= static_cast<Real>(factor);
         }
         result.t_final = static_cast<double>(s);
-        return result;
+        return completed;
     }
 
-    /// @brief The options. @return the options given at construction
-    [[nodiscard]] const adaptive_options& options() const noexcept { return options_; }
+    /// Global scope: integrates over the adaptive pass's accepted steps (grid_), each split into `pieces`
+    /// equal steps in λ. @return false if the NFE cap stopped it.
+    template <class Model>
+    bool refine(int pieces, Model& model, S& x, const S& mu, adaptive_result& result) {
+        const int p = options_.order;
+        for (std::size_t i = 0; i + 1 < grid_.size(); ++i) {
+            const real_type a = grid_[i], b = grid_[i + 1];
+            const real_type la = core_.lambda_of(a), lb = core_.lambda_of(b);
+            real_type s = a;
+            for (int j = 1; j <= pieces; ++j) {
+                if (result.nfe > options_.max_nfe - p) return false;
+                real_type t = b;
+                if (j < pieces) {
+                    t = core_.time_of(la + (lb - la) * static_cast<real_type>(j) / static_cast<real_type>(pieces), b, s);
+                    if (!(t < s && t > b)) continue;  // the piece is below the resolution of t: merge it
+                }
+                const int trial = result.accepted + result.rejected + 1;
+                core_.step(model, x, mu, s, t, p, trial, core_.u2(), nullptr, result.nfe);
+                copy(core_.u2(), x);  // not in place: a non-finite result must leave x as it was
+                ++result.accepted;
+                s = t;
+            }
+        }
+        result.t_final = static_cast<double>(grid_.back());
+        return true;
+    }
 
-private:
     /// max over items of the RMS of (high − low)/(atol + rtol max(|low|, |x|)).
     double error_norm(S& x, S& high, S& low) const {
         const auto xs = backend_traits<S>::host_span(x);
         const auto hs = backend_traits<S>::host_span(high);
         const auto ls = backend_traits<S>::host_span(low);
-        const std::size_t n = xs.size(), item = n / options_.batch_items;
+        const std::size_t item = xs.size() / options_.batch_items;
         double worst = 0;
-        for (std::size_t b = 0; b < options_.batch_items; ++b) {
-            double sum = 0;
-            for (std::size_t e = b * item; e < (b + 1) * item; ++e) {
-                const double l = static_cast<double>(ls[e]);
-                const double scale = options_.atol + options_.rtol * std::max(std::abs(l), std::abs(static_cast<double>(xs[e])));
-                const double d = (static_cast<double>(hs[e]) - l) / scale;
-                sum += d * d;
-            }
-            worst = std::max(worst, std::sqrt(sum / static_cast<double>(item)));
-        }
+        for (std::size_t b = 0; b < options_.batch_items; ++b)
+            worst = std::max(worst, detail::scaled_rms(xs.data() + b * item, hs.data() + b * item, ls.data() + b * item,
+                                                       item, options_.atol, options_.rtol));
         return worst;
     }
 
     detail::singlestep_core<P, Family, S> core_;
     adaptive_options options_;
+    S start_;     ///< global scope: the initial state, restored before each pass
+    S previous_;  ///< global scope: the previous pass's solution
+    std::vector<real_type> grid_;  ///< global scope: the adaptive pass's accepted times (reserved)
 };
 
 /// @brief Samples once with adaptive steps: builds an adaptive_sampler and runs it.
