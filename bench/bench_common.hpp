@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -332,6 +333,48 @@ void register_singlestep(int order, const backend_ops<S>& ops, const image_shape
         });
 }
 
+/// Registers `step/adaptive_<P>_<k>/<backend>/<elements>`: one trial of the adaptive sampler of order
+/// k ∈ {2, 3} in per-step scope: the singlestep step with its embedded result (one more write), the error
+/// norm (a host reduction reading x and both results) and the copy of the accepted result into x:
+/// singlestep_arrays_per_step(k) + 6 arrays. With the zero-cost model every trial is accepted; h_init =
+/// span/steps_per_run and fac_max = 1.0001 keep the trials about equal. The time per trial divides each
+/// run by the trials it reports, so the run's input checks (two reads) are spread over them.
+/// @tparam P the parameterization @tparam S the state type
+template <class P, class S>
+void register_adaptive(int order, const backend_ops<S>& ops, const image_shape& shape, int repetitions,
+                       double min_time) {
+    using sampler_type = mrsolve::adaptive_sampler<P, bench_family, S>;
+    const std::string name = "step/adaptive_" + std::string(P::name) + "_" + std::to_string(order) + "/" + ops.name +
+                             "/" + std::to_string(shape.size());
+    register_timed_step<sampler_type>(
+        name, singlestep_arrays_per_step(order) + 6, ops, shape, repetitions, min_time,
+        [order](const bench_family& family, const S& x) {
+            const auto lambda = [&](double t) { return std::log(family.alpha(t) / family.sigma(t)); };
+            mrsolve::adaptive_options options;
+            options.order = order;
+            options.fit = mrsolve::fit_target::data;
+            options.scope = mrsolve::tolerance_scope::per_step;
+            options.fac_max = 1.0001;
+            options.h_init = (lambda(10.0) - lambda(90.0)) / steps_per_run;
+            options.max_nfe = 100 * steps_per_run * order;
+            return sampler_type(family, x, options);
+        },
+        [](benchmark::State& state, sampler_type& s, S& x, const S& mu, std::span<const double> grid, double& seconds,
+           double& wall, std::int64_t& steps) {
+            const zero_model model;
+            for (auto _ : state) {
+                const double w0 = wall_seconds(), t0 = now_seconds();
+                const auto result = s.run(grid.front(), grid.back(), model, x, mu);
+                const double dt = now_seconds() - t0, dw = wall_seconds() - w0;
+                const int trials = result.accepted + result.rejected;
+                state.SetIterationTime(dt / trials);
+                seconds += dt;
+                wall += dw;
+                steps += trials;
+            }
+        });
+}
+
 /// Registers `step/<solver>/<backend>/<elements>` for one method and backend.
 /// @tparam Method the solver object type @tparam S the state type
 template <class Method, class S>
@@ -372,7 +415,7 @@ void register_solvers(const backend_ops<S>& ops, const image_shape& shape, int r
     for (int k = 1; k <= 2; ++k) register_step("sde_data_" + std::to_string(k), mrsolve::mr_sde<data_prediction>{k}, ops, shape, repetitions, min_time);
     for (int k = 1; k <= 2; ++k) register_step("sde_noise_" + std::to_string(k), mrsolve::mr_sde<noise_prediction>{k}, ops, shape, repetitions, min_time);
     // Beyond the published sampler: the predictor–corrector (its correction is fused into the next
-    // step's pass), the η-continuum, and the singlestep solvers.
+    // step's pass), the η-continuum, the singlestep solvers and one trial of the adaptive sampler.
     for (int k = 1; k <= 3; ++k) {
         register_step("unipc_data_" + std::to_string(k), mrsolve::mr_unipc<data_prediction>{k, mrsolve::unipc_variant::bh2, {}}, ops, shape, repetitions, min_time);
         register_step("unipc_noise_" + std::to_string(k), mrsolve::mr_unipc<noise_prediction>{k, mrsolve::unipc_variant::bh2, {}}, ops, shape, repetitions, min_time);
@@ -382,6 +425,10 @@ void register_solvers(const backend_ops<S>& ops, const image_shape& shape, int r
         for (int k = 1; k <= 3; ++k) {
             register_singlestep<data_prediction>(k, ops, shape, repetitions, min_time);
             register_singlestep<noise_prediction>(k, ops, shape, repetitions, min_time);
+        }
+        for (int k = 2; k <= 3; ++k) {
+            register_adaptive<data_prediction>(k, ops, shape, repetitions, min_time);
+            register_adaptive<noise_prediction>(k, ops, shape, repetitions, min_time);
         }
     }
     // The baselines, in the variable-step (correct) form and in the published fixed-step form (the grid
