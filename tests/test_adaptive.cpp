@@ -207,6 +207,32 @@ first_pass_run first_pass_of_global_run(const gaussian_problem<continuous>& g) {
     return finite;
 }
 
+/// What a run that threw non_finite_error reported.
+struct fault_report {
+    int step = -1;     ///< non_finite_error::step(); −1 if nothing was thrown (the run FAILs then)
+    std::string what;  ///< its message
+};
+
+/// Runs a noise-prediction adaptive sampler from g.x_T whose model writes a NaN at call `bad_call`.
+/// @param x out: the state the run left
+fault_report run_with_nan_at_call(const gaussian_problem<continuous>& g, const adaptive_options& o, int bad_call,
+                                  state& x) {
+    const auto model = g.oracle.model(fit_target::noise);
+    auto poisoned = [&, calls = 0](const state& in, const state& mu, double t, state& out) mutable {
+        model(in, mu, t, out);
+        if (++calls == bad_call) out[5] = std::numeric_limits<double>::quiet_NaN();
+    };
+    mrsolve::adaptive_sampler<noise_prediction, continuous, state> s(g.family, g.x_T, o);
+    x = g.x_T;
+    try {
+        (void)s.run(g.family.t_max(), g.family.t_min(), poisoned, x, g.mu);
+        FAIL("expected non_finite_error");
+    } catch (const mrsolve::non_finite_error& e) {
+        return {e.step(), e.what()};
+    }
+    return {};
+}
+
 }  // namespace
 
 TEST_SUITE_BEGIN("adaptive");
@@ -401,48 +427,27 @@ TEST_CASE("adaptive: bad options and times throw, naming the value") {
 
 TEST_CASE("adaptive: a NaN model output throws non_finite_error and leaves the last accepted state") {
     const gaussian_problem<continuous> g(continuous(cosine, 1.0));
-    const auto model = g.oracle.model(fit_target::noise);
-    auto poisoned = [&, calls = 0](const state& x, const state& mu, double t, state& out) mutable {
-        model(x, mu, t, out);
-        if (++calls == 8) out[5] = std::numeric_limits<double>::quiet_NaN();
-    };
     adaptive_options o;
     o.rtol = o.atol = 1e-4;
     o.fit = fit_target::noise;
-    mrsolve::adaptive_sampler<noise_prediction, continuous, state> s(g.family, g.x_T, o);
-    state x = g.x_T;
-    try {
-        (void)s.run(g.family.t_max(), g.family.t_min(), poisoned, x, g.mu);
-        FAIL("expected non_finite_error");
-    } catch (const mrsolve::non_finite_error& e) {
-        MESSAGE("adaptive non-finite report: ", std::string(e.what()));
-        CHECK(e.step() == 3);  // call 8 is stage 2 of trial 3 (3 calls per trial)
-        CHECK(std::string(e.what()).find("model output at step 3") != std::string::npos);
-    }
+    state x;
+    const fault_report report = run_with_nan_at_call(g, o, 8, x);
+    MESSAGE("adaptive non-finite report: ", report.what);
+    CHECK(report.step == 3);  // call 8 is stage 2 of trial 3 (3 calls per trial)
+    CHECK(report.what.find("model output at step 3") != std::string::npos);
     CHECK(all_finite(x));
 }
 
 TEST_CASE("adaptive: global scope, a NaN in a refinement pass throws with the trial number over all passes") {
     const gaussian_problem<continuous> g(continuous(cosine, 1.0));
-    const auto model = g.oracle.model(fit_target::noise);
     const first_pass_run pass = first_pass_of_global_run(g);
     const mrsolve::adaptive_result& first = pass.result;
-    adaptive_options o = pass.global_options;
     // The global run's first pass is this run; its refinement's second step (3 calls per step) starts at
     // call first.nfe + 4.
-    auto poisoned = [&, calls = 0](const state& x, const state& mu, double t, state& out) mutable {
-        model(x, mu, t, out);
-        if (++calls == first.nfe + 4) out[5] = std::numeric_limits<double>::quiet_NaN();
-    };
-    mrsolve::adaptive_sampler<noise_prediction, continuous, state> s(g.family, g.x_T, o);
-    state x = g.x_T;
-    try {
-        (void)s.run(g.family.t_max(), g.family.t_min(), poisoned, x, g.mu);
-        FAIL("expected non_finite_error");
-    } catch (const mrsolve::non_finite_error& e) {
-        MESSAGE("adaptive non-finite report in the refinement: ", std::string(e.what()));
-        CHECK(e.step() == first.accepted + first.rejected + 2);
-    }
+    state x;
+    const fault_report report = run_with_nan_at_call(g, pass.global_options, first.nfe + 4, x);
+    MESSAGE("adaptive non-finite report in the refinement: ", report.what);
+    CHECK(report.step == first.accepted + first.rejected + 2);
     CHECK(all_finite(x));
 }
 
