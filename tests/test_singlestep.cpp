@@ -13,6 +13,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -243,6 +244,186 @@ TEST_CASE("singlestep order 1 equals mr_ode order 1 (continuous family)") {
     }
 }
 
+TEST_CASE("dynamic thresholding: singlestep order 1 equals mr_ode order 1 with thresholding, and it clips") {
+    // Means of ±1.6 put x̂₀ beyond 1, so the 0.995-quantile scale s lies in (1, 1.5] or is clamped to 1.5:
+    // the thresholding acts. On the continuous family singlestep order 1 is mr_ode order 1 step for step
+    // (test above), and both threshold the converted output of every evaluation.
+    const family_type family = make_family();
+    const std::size_t n = 30, items = 3;
+    std::vector<double> m(n), s(n, 0.2);
+    for (std::size_t j = 0; j < n; ++j) m[j] = 1.6 * std::sin(0.9 * static_cast<double>(j) + 0.2);
+    const mrsolve::gaussian_diagonal_oracle<family_type> oracle(family, m, s);
+    state mu(n, 0.1), x_T(n), z(n);
+    mrsolve::counter_noise{5}.fill(z, 0);
+    oracle.marginal_sample(mu, family.t_max(), z, x_T);
+    const auto grid = mrsolve::make_grid(family, schedule_kind::linear_lambda, 12);
+    const mrsolve::dynamic_thresholding th{0.995, 1.5, items};
+    for (const fit_target fit : {fit_target::noise, fit_target::data}) {
+        const auto model = oracle.model(fit);
+        mrsolve::singlestep_options so{fit};
+        so.thresholding = th;
+        mrsolve::singlestep_sampler<data_prediction, family_type, state> single(family, x_T, so);
+        state a = x_T;
+        single.run(std::span<const double>(grid), std::vector<int>(12, 1), model, a, mu);
+        state b = x_T;
+        mrsolve::sample_options options;
+        options.fit = fit;
+        options.thresholding = th;
+        mrsolve::sample(mrsolve::mr_ode<data_prediction>{1}, family, std::span<const double>(grid), model, b, mu, options);
+        const state plain = run_singlestep<data_prediction>(family, grid, std::vector<int>(12, 1), model, x_T, mu, fit);
+        const double d = mrsolve_test::max_abs_diff(a, b), effect = mrsolve_test::max_abs_diff(a, plain);
+        MESSAGE("thresholded singlestep order 1 vs mr_ode order 1, fit ", mrsolve::to_string(fit), ": max |diff| = ", d,
+                "; thresholding changed the result by ", effect);
+        CHECK(d <= 1e-13);
+        CHECK(effect > 1e-2);
+    }
+}
+
+TEST_CASE("dynamic thresholding: orders 2 and 3 and the adaptive sampler read every thresholded stage") {
+    // With |x̂₀| < 1 everywhere the scale s clamps to 1 and thresholding is the identity, so a run with it
+    // (each stage converted and thresholded in its own pass, read back through the identity) must equal
+    // the run without it (the conversion fused into the passes) to round-off. Narrow data (|mean| ≤ 0.4,
+    // std 0.1) keep |x̂₀| < 1; the model records the largest |x̂₀| and the test asserts it.
+    struct narrow_problem {
+        family_type family = make_family();
+        mrsolve::gaussian_diagonal_oracle<family_type> oracle;
+        state mu, x_T;
+        narrow_problem() : oracle(family, means(), std::vector<double>(64, 0.1)), mu(64), x_T(64) {
+            for (std::size_t j = 0; j < 64; ++j) mu[j] = 0.5 * std::cos(1.3 * static_cast<double>(j));
+            state z(64);
+            mrsolve::counter_noise{11}.fill(z, 0);
+            oracle.marginal_sample(mu, family.t_max(), z, x_T);
+        }
+        static std::vector<double> means() {
+            std::vector<double> m(64);
+            for (std::size_t j = 0; j < 64; ++j) m[j] = 0.4 * std::sin(0.7 * static_cast<double>(j));
+            return m;
+        }
+    };
+    const narrow_problem g;
+    double largest = 0;
+    const auto data_model = g.oracle.model(fit_target::data);
+    state x0_hat(64);
+    for (const fit_target fit : {fit_target::noise, fit_target::data}) {
+        // The model returns `fit`; it also records the largest |x̂₀| at the same (x, t).
+        const auto fit_model = g.oracle.model(fit);
+        const auto model = [&](const state& x, const state& mu, double t, state& out) {
+            fit_model(x, mu, t, out);
+            data_model(x, mu, t, x0_hat);
+            for (const double v : x0_hat) largest = std::max(largest, std::abs(v));
+        };
+        const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 8);
+        for (const int order : {2, 3}) {
+            const state plain = run_singlestep<data_prediction>(g.family, grid, std::vector<int>(8, order), model,
+                                                                g.x_T, g.mu, fit);
+            mrsolve::singlestep_options so{fit};
+            so.thresholding = mrsolve::dynamic_thresholding{0.995, 1.5, 4};
+            mrsolve::singlestep_sampler<data_prediction, family_type, state> single(g.family, g.x_T, so);
+            state x = g.x_T;
+            single.run(std::span<const double>(grid), std::vector<int>(8, order), model, x, g.mu);
+            const double d = mrsolve_test::max_abs_diff(x, plain);
+            MESSAGE("singlestep order ", order, ", fit ", mrsolve::to_string(fit),
+                    ", identity thresholding vs none: max |diff| = ", d);
+            CHECK(d <= 1e-13);
+        }
+        for (const auto scope : {mrsolve::tolerance_scope::per_step, mrsolve::tolerance_scope::global}) {
+            mrsolve::adaptive_options o;
+            o.rtol = o.atol = 1e-4;
+            o.fit = fit;
+            o.scope = scope;
+            state plain = g.x_T, x = g.x_T;
+            const auto r0 = mrsolve::sample_adaptive<data_prediction>(g.family, g.family.t_max(), g.family.t_min(),
+                                                                      model, plain, g.mu, o);
+            o.thresholding = mrsolve::dynamic_thresholding{};
+            const auto r1 = mrsolve::sample_adaptive<data_prediction>(g.family, g.family.t_max(), g.family.t_min(),
+                                                                      model, x, g.mu, o);
+            const double d = mrsolve_test::max_abs_diff(x, plain);
+            MESSAGE("adaptive (", std::string(scope == mrsolve::tolerance_scope::global ? "global" : "per-step"),
+                    "), fit ", mrsolve::to_string(fit), ", identity thresholding vs none: max |diff| = ", d, ", nfe ",
+                    r1.nfe, " vs ", r0.nfe);
+            CHECK(r1.nfe == r0.nfe);
+            CHECK(d <= 1e-12);
+        }
+    }
+    MESSAGE("largest |x0-hat| at the evaluated points: ", largest);
+    CHECK(largest < 1);
+}
+
+TEST_CASE("dynamic thresholding: every stage of orders 2 and 3 is thresholded (constant network, one step)") {
+    // A network returning the same x̂₀ = c at every call: with every stage thresholded, all nodes hold
+    // q = threshold(c), the interpolant is constant, and any order gives the exponential-Euler step
+    // y_t = (σ_t/σ_s) y_s + α_t (1 − e^{−h}) (q − μ). A stage left unthresholded (c instead of q) would
+    // make the interpolant non-constant and the result differ (checked by skipping the ½ stage's
+    // thresholding: order 2 then misses by 1.0). Order 3's ⅓ stage only moves the state at which the ⅔
+    // stage is evaluated, which a constant network ignores; its own thresholding is the same code.
+    const family_type family = make_family();
+    const std::vector<double> c{0.2, -0.9, 0.5, 0.95, -0.1, 0.0, 0.3, -0.7, 0.6, 0.85,  //
+                                1.1, -1.25, 0.4, 1.3, -0.2, 1.05, -1.4, 0.9, -0.6, 0.1,  //
+                                2.5, -3.0, 0.1, 1.7, -1.6, 0.2, 2.0, -0.4, 1.2, 0.8};
+    // The primitive itself is checked against a hand-computed quantile in test_sampling.
+    std::vector<double> q = c, scratch(10);
+    mrsolve::detail::dynamic_threshold(std::span<double>(q), 3, 0.995, 1.5, scratch);
+    const auto model = [&](const state&, const state&, double, state& out) { out = c; };
+    const state mu(30, 0.05), x_s(30, 0.3);
+    const double s = 60, t = 40;
+    const double as = family.alpha(s), at = family.alpha(t), ss = family.sigma(s), st = family.sigma(t);
+    const double decay = (as * st) / (ss * at);  // e^{−h}, h = λ_t − λ_s
+    for (const int order : {1, 2, 3}) {
+        mrsolve::singlestep_options so{fit_target::data};
+        so.thresholding = mrsolve::dynamic_thresholding{0.995, 1.5, 3};
+        mrsolve::singlestep_sampler<data_prediction, family_type, state> single(family, x_s, so);
+        state x = x_s;
+        const std::vector<double> grid{s, t};
+        single.run(std::span<const double>(grid), std::vector<int>{order}, model, x, mu);
+        double worst = 0;
+        for (std::size_t e = 0; e < x.size(); ++e) {
+            const double want = mu[e] + (st / ss) * (x_s[e] - mu[e]) + at * (1 - decay) * (q[e] - mu[e]);
+            worst = std::max(worst, std::abs(x[e] - want));
+        }
+        MESSAGE("constant network, order ", order, ": max |x - exponential Euler with threshold(c)| = ", worst);
+        CHECK(worst <= 1e-13);
+    }
+}
+
+TEST_CASE("dynamic thresholding: bad configurations and non-finite outputs are reported") {
+    const auto& g = gaussian_problem::get();
+    mrsolve::singlestep_options so{fit_target::data};
+    so.thresholding = mrsolve::dynamic_thresholding{};
+    CHECK_THROWS_WITH_AS((mrsolve::singlestep_sampler<noise_prediction, family_type, state>(g.family, g.x_T, so)),
+                         doctest::Contains("dynamic thresholding applies to the data prediction"),
+                         mrsolve::invalid_argument);
+    so.thresholding->ratio = 2;
+    CHECK_THROWS_WITH_AS((mrsolve::singlestep_sampler<data_prediction, family_type, state>(g.family, g.x_T, so)),
+                         doctest::Contains("thresholding ratio must lie in (0, 1], got 2"), mrsolve::invalid_argument);
+    so.thresholding = mrsolve::dynamic_thresholding{0.995, 1.5, 3};
+    CHECK_THROWS_WITH_AS((mrsolve::singlestep_sampler<data_prediction, family_type, state>(g.family, g.x_T, so)),
+                         doctest::Contains("thresholding batch_items = 3 must divide the state size 128"),
+                         mrsolve::invalid_argument);
+    mrsolve::adaptive_options o;
+    o.thresholding = mrsolve::dynamic_thresholding{0.995, 0.5, 1};
+    CHECK_THROWS_WITH_AS((mrsolve::adaptive_sampler<data_prediction, family_type, state>(g.family, g.x_T, o)),
+                         doctest::Contains("thresholding max_value must be finite and >= 1, got 0.5"),
+                         mrsolve::invalid_argument);
+    // A NaN model output is caught in the conversion pass, before the quantile sees it.
+    const auto oracle_model = g.oracle.model(fit_target::data);
+    auto poisoned = [&, calls = 0](const state& x, const state& mu, double t, state& out) mutable {
+        oracle_model(x, mu, t, out);
+        if (++calls == 5) out[7] = std::numeric_limits<double>::quiet_NaN();
+    };
+    so.thresholding = mrsolve::dynamic_thresholding{};
+    mrsolve::singlestep_sampler<data_prediction, family_type, state> single(g.family, g.x_T, so);
+    const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 4);
+    state x = g.x_T;
+    try {
+        single.run(std::span<const double>(grid), std::vector<int>(4, 2), poisoned, x, g.mu);
+        FAIL("expected non_finite_error");
+    } catch (const mrsolve::non_finite_error& e) {
+        MESSAGE("thresholded singlestep non-finite report: ", std::string(e.what()));
+        CHECK(e.step() == 3);  // call 5 is stage 1 of step 3 (2 calls per step)
+        CHECK(std::string(e.what()).find("model output at step 3 (stage 1") != std::string::npos);
+    }
+}
+
 TEST_CASE("fit targets are converted: every fit target gives the same singlestep result") {
     const auto& g = gaussian_problem::get();
     const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 4);
@@ -362,12 +543,17 @@ TEST_CASE("singlestep and adaptive runs do not allocate; float states agree with
     o.rtol = o.atol = 1e-4;
     o.fit = fit_target::noise;
     mrsolve::adaptive_sampler<data_prediction, family_type, state> a(g.family, g.x_T, o);
-    state x = g.x_T, y = g.x_T;
+    mrsolve::singlestep_options thresholded{fit_target::noise};
+    thresholded.thresholding = mrsolve::dynamic_thresholding{};
+    mrsolve::singlestep_sampler<data_prediction, family_type, state> st(g.family, g.x_T, thresholded);
+    state x = g.x_T, y = g.x_T, w = g.x_T;
     const long before = allocations.load();
     s.run(grid, orders, model, x, g.mu);
     const auto r = a.run(g.family.t_max(), g.family.t_min(), model, y, g.mu);
+    st.run(grid, orders, model, w, g.mu);
     const long during = allocations.load() - before;
-    MESSAGE("allocations during a singlestep run (NFE 20) and an adaptive run (NFE ", r.nfe, "): ", during);
+    MESSAGE("allocations during a singlestep run (NFE 20), an adaptive run (NFE ", r.nfe,
+            ") and a thresholded singlestep run (NFE 20): ", during);
     CHECK(during == 0);
 
     std::vector<float> xf(g.x_T.begin(), g.x_T.end());

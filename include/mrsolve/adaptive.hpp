@@ -44,6 +44,7 @@
 #include <concepts>
 #include <cstddef>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,7 @@
 #include "prediction/fit_target.hpp"
 #include "prediction/parameterization.hpp"
 #include "singlestep.hpp"
+#include "thresholding.hpp"
 
 namespace mrsolve {
 
@@ -91,6 +93,9 @@ struct adaptive_options {
     double fac_min = 0.2;  ///< smallest step-size ratio, in (0, 1)
     double fac_max = 5;    ///< largest step-size ratio, > 1
     tolerance_scope scope = tolerance_scope::global;  ///< whether the tolerance bounds the final error
+    /// @brief Dynamic thresholding of every stage's x̂₀ (data prediction only), as in singlestep_options.
+    /// It is not smooth in x, so the global scope's bound (halving the steps halves the error) may not hold.
+    std::optional<dynamic_thresholding> thresholding{};
 };
 
 /// @brief How an adaptive run ended.
@@ -188,9 +193,11 @@ public:
     /// @param like a state of the shape that will be sampled
     /// @param options tolerances, order, controller, caps
     /// @throws mrsolve::invalid_argument for bad options (naming the value), an empty state, batch_items
-    ///         not dividing the state size, or velocity with a family without a stationary standard deviation
+    ///         not dividing the state size, velocity with a family without a stationary standard deviation,
+    ///         or thresholding with noise prediction
     adaptive_sampler(const Family& family, const S& like, adaptive_options options = {})
-        : core_(family, like, (validate_adaptive_options(options), options.fit), "adaptive_sampler"), options_(options) {
+        : core_(family, like, (validate_adaptive_options(options), options.fit), "adaptive_sampler", options.thresholding),
+          options_(options) {
         if (core_.size() % options_.batch_items != 0)
             detail::throw_invalid("adaptive: batch_items = ", options_.batch_items, " must divide the state size ",
                                   core_.size());

@@ -34,6 +34,7 @@
 #include "solver/euler_ode.hpp"
 #include "solver/heun_ode.hpp"
 #include "solver/posterior.hpp"
+#include "thresholding.hpp"
 #include "sample.hpp"
 #include "singlestep.hpp"
 #include "adaptive.hpp"

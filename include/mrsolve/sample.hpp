@@ -26,6 +26,7 @@
 #include "prediction/parameterization.hpp"
 #include "schedule/schedule.hpp"
 #include "solver/step.hpp"
+#include "thresholding.hpp"
 
 namespace mrsolve {
 
@@ -40,13 +41,6 @@ enum class order_policy {
     lower_order_final,
     /// The full order after the warm-up, to the end (the clean multistep method; convergence studies).
     constant
-};
-
-/// @brief The published dynamic thresholding of the data prediction, per batch item.
-struct dynamic_thresholding {
-    double ratio = 0.995;         ///< quantile of |x̂₀| taken as the scale s
-    double max_value = 1.5;       ///< s is clamped to [1, max_value]
-    std::size_t batch_items = 1;  ///< the state is this many equal items; each gets its own s
 };
 
 /// @brief What run() does when a step produces a NaN or an infinity (a non-finite model output, or a
@@ -339,11 +333,7 @@ private:
         if constexpr (!HostState<S>) {
             detail::throw_invalid("dynamic thresholding needs a state with host access");
         }
-        if (!(th.ratio > 0 && th.ratio <= 1)) detail::throw_invalid("thresholding ratio must lie in (0, 1], got ", th.ratio);
-        if (!(th.max_value >= 1 && std::isfinite(th.max_value)))
-            detail::throw_invalid("thresholding max_value must be finite and >= 1, got ", th.max_value);
-        if (th.batch_items == 0 || n_ % th.batch_items != 0)
-            detail::throw_invalid("thresholding batch_items = ", th.batch_items, " must divide the state size ", n_);
+        detail::validate_thresholding_options(th, n_);
         threshold_scratch_.assign(n_ / th.batch_items, T(0));
     }
 

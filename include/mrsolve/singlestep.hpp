@@ -45,6 +45,7 @@
 #include <concepts>
 #include <cstddef>
 #include <limits>
+#include <optional>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -53,11 +54,13 @@
 #include "backend/traits.hpp"
 #include "concepts/coefficients.hpp"
 #include "detail/exponential_quadrature.hpp"
+#include "detail/thresholding.hpp"
 #include "error.hpp"
 #include "prediction/conversion.hpp"
 #include "prediction/fit_target.hpp"
 #include "prediction/parameterization.hpp"
 #include "schedule/schedule.hpp"
+#include "thresholding.hpp"
 
 namespace mrsolve {
 
@@ -104,6 +107,9 @@ namespace mrsolve {
 /// @brief Options of the singlestep sampler.
 struct singlestep_options {
     fit_target fit = fit_target::noise;  ///< what the model returns (converted to the parameterization)
+    /// @brief Dynamic thresholding of every stage's x̂₀ (data prediction and host-accessible states only).
+    /// Each evaluation then costs one more pass (convert, threshold) and its conversion is no longer fused.
+    std::optional<dynamic_thresholding> thresholding{};
 };
 
 /// @brief Statistics of a singlestep run.
@@ -134,9 +140,18 @@ public:
     static constexpr Real r1_order3 = Real(1) / Real(3);
     static constexpr Real r2_order3 = Real(2) / Real(3);
 
-    singlestep_core(const Family& family, const S& like, fit_target fit, const char* who)
-        : family_(&family), fit_(fit), n_(traits::size(like)) {
+    singlestep_core(const Family& family, const S& like, fit_target fit, const char* who,
+                    std::optional<dynamic_thresholding> thresholding = std::nullopt)
+        : family_(&family), fit_(fit), n_(traits::size(like)), thresholding_(thresholding) {
         if (n_ == 0) throw_invalid(who, ": the state is empty (size 0)");
+        if (thresholding_) {
+            if constexpr (!std::is_same_v<P, data_prediction>)
+                throw_invalid(who, ": dynamic thresholding applies to the data prediction; this solver integrates "
+                                   "the noise prediction");
+            if constexpr (!HostState<S>) throw_invalid(who, ": dynamic thresholding needs a state with host access");
+            validate_thresholding_options(*thresholding_, n_);
+            threshold_scratch_.assign(n_ / thresholding_->batch_items, T(0));
+        }
         if (fit != fit_target::noise && fit != fit_target::data && fit != fit_target::velocity)
             throw_invalid(who, ": invalid fit_target value ", static_cast<int>(fit));
         if constexpr (StationaryFamily<Family>) {
@@ -175,7 +190,7 @@ public:
         const Real ls = lambda_of(s), lt = lambda_of(t), h = lt - ls;
         evaluate(model, x, mu, s, step_index, raw0_);
         ++nfe;
-        const affine_map<Real> c0 = conv(s);
+        const affine_map<Real> c0 = stage_conv(s);
         if (order == 1) {
             const row r = end_row(s, t, {node{Real(0), c0, in_x, in_raw0}}, 1, h);
             if (!pass<1, 3>({&high}, {r}, {in_x, in_mu, in_raw0}, x, mu)) fail(step_index, t, 1);
@@ -190,7 +205,7 @@ public:
         }
         evaluate(model, u1_, mu, s1, step_index, raw1_);
         ++nfe;
-        const affine_map<Real> c1 = conv(s1);
+        const affine_map<Real> c1 = stage_conv(s1);
         const node n0{Real(0), c0, in_x, in_raw0};
         const node n1{(l1 - ls) / h, c1, in_u1, in_raw1};
         if (order == 2) {
@@ -214,7 +229,7 @@ public:
         }
         evaluate(model, u2_, mu, s2, step_index, raw2_);
         ++nfe;
-        const node n2{(l2 - ls) / h, conv(s2), in_u2, in_raw2};
+        const node n2{(l2 - ls) / h, stage_conv(s2), in_u2, in_raw2};
         const row r_high = end_row(s, t, {n0, n2}, 2, h);
         if (low != nullptr) {
             const row r_low = end_row(s, t, {n0, n1}, 2, h);
@@ -258,6 +273,12 @@ private:
 
     [[nodiscard]] affine_map<Real> conv(Real tau) const {
         return conversion<Real>(fit_, P::integrated, family_->alpha(tau), family_->sigma(tau), lambda_stationary_);
+    }
+
+    /// How a pass reads a stage's stored output: the conversion at its time, or the identity when
+    /// evaluate() has already converted and thresholded it.
+    [[nodiscard]] affine_map<Real> stage_conv(Real tau) const {
+        return thresholding_ ? affine_map<Real>{Real(0), Real(0), Real(1)} : conv(tau);
     }
 
     /// The coefficients over all inputs of x_τ = c_x x_s + c_μ μ + scale Σ_j w_j q_j, where the w_j
@@ -305,6 +326,22 @@ private:
             out = traits::make_like(x);  // error path: give the workspace its shape back
             throw_invalid("the model output at step ", step_index, " (t = ", t, ") has size ", got, ", expected ", n_);
         }
+        if (thresholding_) {
+            // Thresholding is non-linear: convert to x̂₀ in place, threshold, and let the passes read it as is.
+            const affine_map<Real> c = conv(t);
+            const std::array<std::array<T, 3>, 1> m{{{static_cast<T>(c.x_coef), static_cast<T>(c.mu_coef),
+                                                      static_cast<T>(c.out_coef)}}};
+            if (!traits::template linear_map<1, 3>({&out}, m, {&x, &mu, &out})) {
+                const int stage = &out == &raw0_ ? 1 : &out == &raw1_ ? 2 : 3;
+                throw non_finite_error(message("the model output at step ", step_index, " (stage ", stage, ", t = ", t,
+                                               ") contains NaN or Inf, or overflows when converted to x0"),
+                                       step_index, static_cast<double>(t));
+            }
+            if constexpr (HostState<S>) {
+                const dynamic_thresholding& th = *thresholding_;
+                dynamic_threshold(traits::host_span(out), th.batch_items, th.ratio, th.max_value, threshold_scratch_);
+            }
+        }
     }
 
     /// A pass produced NaN/Inf: blame the first non-finite model output among the `outputs` made so far,
@@ -326,6 +363,8 @@ private:
     Real lambda_stationary_ = std::numeric_limits<Real>::quiet_NaN();
     S u1_{}, u2_{}, raw0_{}, raw1_{}, raw2_{};
     std::array<Real, 3> times_{};  // the times of the stage evaluations of the current step
+    std::optional<dynamic_thresholding> thresholding_;
+    std::vector<T> threshold_scratch_;  // one item of |x̂₀| for the quantile
 };
 
 }  // namespace detail
@@ -347,10 +386,11 @@ public:
     /// @param family the coefficient family (kept by reference)
     /// @param like a state of the shape that will be sampled
     /// @param options what the model returns
-    /// @throws mrsolve::invalid_argument for an empty state, an invalid fit target, or velocity with a
-    ///         family without a stationary standard deviation
+    /// @throws mrsolve::invalid_argument for an empty state, an invalid fit target, velocity with a
+    ///         family without a stationary standard deviation, or thresholding with noise prediction, a
+    ///         state without host access or bad thresholding parameters (naming the value)
     singlestep_sampler(const Family& family, const S& like, singlestep_options options = {})
-        : core_(family, like, options.fit, "singlestep_sampler"), options_(options) {}
+        : core_(family, like, options.fit, "singlestep_sampler", options.thresholding), options_(options) {}
 
     /// @brief Runs the grid t₀ > … > t_K from x = x_{t₀}, step i of order orders[i − 1], overwriting x.
     /// @tparam Model a callable model(x, mu, t, out) writing its output into out

@@ -1,0 +1,32 @@
+#pragma once
+/// @file thresholding.hpp
+/// @brief The published dynamic thresholding of the data prediction (DESIGN.md §4): its options and their
+/// validation, shared by every sampler that offers it.
+
+#include <cmath>
+#include <cstddef>
+
+#include "error.hpp"
+
+namespace mrsolve {
+
+/// @brief The published dynamic thresholding of the data prediction, per batch item.
+struct dynamic_thresholding {
+    double ratio = 0.995;         ///< quantile of |x̂₀| taken as the scale s
+    double max_value = 1.5;       ///< s is clamped to [1, max_value]
+    std::size_t batch_items = 1;  ///< the state is this many equal items; each gets its own s
+};
+
+namespace detail {
+
+/// Checks thresholding options against a state of n elements. @throws invalid_argument naming the value
+inline void validate_thresholding_options(const dynamic_thresholding& th, std::size_t n) {
+    if (!(th.ratio > 0 && th.ratio <= 1)) throw_invalid("thresholding ratio must lie in (0, 1], got ", th.ratio);
+    if (!(th.max_value >= 1 && std::isfinite(th.max_value)))
+        throw_invalid("thresholding max_value must be finite and >= 1, got ", th.max_value);
+    if (th.batch_items == 0 || n % th.batch_items != 0)
+        throw_invalid("thresholding batch_items = ", th.batch_items, " must divide the state size ", n);
+}
+
+}  // namespace detail
+}  // namespace mrsolve
