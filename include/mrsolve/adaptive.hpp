@@ -194,7 +194,7 @@ public:
     /// @param options tolerances, order, controller, caps
     /// @throws mrsolve::invalid_argument for bad options (naming the value), an empty state, batch_items
     ///         not dividing the state size, velocity with a family without a stationary standard deviation,
-    ///         or thresholding with noise prediction
+    ///         or thresholding with noise prediction or bad thresholding parameters
     adaptive_sampler(const Family& family, const S& like, adaptive_options options = {})
         : core_(family, like, (validate_adaptive_options(options), options.fit), "adaptive_sampler", options.thresholding),
           options_(options) {
