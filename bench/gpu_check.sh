@@ -15,7 +15,13 @@
 #                              (nvcc-built, configured with -DMRSOLVE_BENCH_CUDA=ON; the triad is a
 #                              thrust::transform on the same GPU)
 # Environment: MRSOLVE_CUDA_ARCH (default 90: H100/H200), MRSOLVE_BENCH_FILTER (Google Benchmark regex,
-# default 'thrust_cuda|triad').
+# default 'thrust_cuda|triad'), MRSOLVE_GPU_PREFIX (a CMake prefix path holding doctest, Eigen and
+# Google Benchmark, on a machine without Debian's packages), MRSOLVE_GPU_CMAKE_ARGS (extra configure
+# arguments).
+# LibTorch CUDA tensors: when python3 imports a CUDA-enabled torch (or MRSOLVE_TORCH_PREFIX names a
+# LibTorch), a second build (dir <build>-torch) runs test_libtorch_backend with MRSOLVE_REQUIRE_GPU=1, so
+# the GPU-against-CPU case cannot pass by being skipped; its result is reported, and a failure there
+# gives exit status 3 when everything else passed.
 # Record in docs/performance.md: the bytes_per_second and triad_ratio columns of the summary table
 # printed at the end (targets: triad_ratio >= 0.8 on 16*3*256*256 floats, one kernel per solver step).
 # Exit status: 1 if no GPU is visible, or the test build or a CUDA test fails; 2 if the tests pass but
@@ -54,7 +60,8 @@ configure() {
     CUDACXX="$nvcc" cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release \
         -DMRSOLVE_BUILD_TESTS=ON -DMRSOLVE_THRUST_CUDA_TESTS=ON \
         -DMRSOLVE_BUILD_BENCHMARKS=ON -DMRSOLVE_BUILD_EXAMPLES=OFF \
-        -DCMAKE_CUDA_ARCHITECTURES="$arch" -DMRSOLVE_BENCH_CUDA_ARCHITECTURES="$arch" "$@" \
+        -DCMAKE_CUDA_ARCHITECTURES="$arch" -DMRSOLVE_BENCH_CUDA_ARCHITECTURES="$arch" -DMRSOLVE_WITH_LIBTORCH=OFF \
+        "-DCMAKE_PREFIX_PATH=${MRSOLVE_GPU_PREFIX:-}" ${MRSOLVE_GPU_CMAKE_ARGS:-} "$@" \
         >"$build.configure.log" 2>&1
 }
 # MRSOLVE_BENCH_CUDA=ON adds the nvcc-built benchmark; should that part not configure, the tests
@@ -124,6 +131,30 @@ for target in "${benches[@]}"; do
     fi
 done
 
+section "LibTorch CUDA tensors (test_libtorch_backend)"
+torch_ok=skipped
+torch_prefix="${MRSOLVE_TORCH_PREFIX:-}"
+if [[ -z "$torch_prefix" ]] && command -v python3 >/dev/null 2>&1; then
+    torch_prefix="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path if torch.cuda.is_available() else "")' 2>/dev/null || true)"
+fi
+if [[ -n "$torch_prefix" ]]; then
+    echo "LibTorch from $torch_prefix"
+    torch_ok=0
+    if CUDACXX="$nvcc" cmake -S . -B "$build-torch" -DCMAKE_BUILD_TYPE=Release -DMRSOLVE_BUILD_TESTS=ON \
+            -DMRSOLVE_BUILD_EXAMPLES=OFF -DMRSOLVE_BUILD_BENCHMARKS=OFF -DMRSOLVE_WITH_THRUST=OFF \
+            -DCMAKE_CUDA_ARCHITECTURES="$arch" ${MRSOLVE_GPU_CMAKE_ARGS:-} "-DCMAKE_PREFIX_PATH=$torch_prefix;${MRSOLVE_GPU_PREFIX:-}" \
+            >"$build-torch.configure.log" 2>&1 \
+        && cmake --build "$build-torch" -j"$jobs" --target test_libtorch_backend; then
+        MRSOLVE_REQUIRE_GPU=1 "$build-torch/tests/restore/test_libtorch_backend" && torch_ok=1
+    else
+        grep -E "CMake Error|error" -A3 "$build-torch.configure.log" | head -n 30
+        echo "gpu_check: the LibTorch build failed (see above and $build-torch.configure.log)"
+    fi
+else
+    echo "gpu_check: no CUDA-enabled torch found (python3 -c 'import torch'; or set MRSOLVE_TORCH_PREFIX); skipped"
+fi
+echo "gpu_check: LibTorch CUDA test: $torch_ok (1 passed, 0 failed, skipped)"
+
 section "done"
 if [[ "$tests_ok" != 1 ]]; then
     echo "gpu_check: CUDA tests FAILED" >&2
@@ -133,4 +164,8 @@ echo "gpu_check: CUDA tests passed"
 if [[ ${#benches[@]} -eq 0 || "$bench_ok" != 1 ]]; then
     echo "gpu_check: no complete benchmark figures (see above)" >&2
     exit 2
+fi
+if [[ "$torch_ok" == 0 ]]; then
+    echo "gpu_check: LibTorch CUDA test FAILED" >&2
+    exit 3
 fi

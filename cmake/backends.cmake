@@ -28,8 +28,10 @@ else()
 endif()
 
 # Thrust ships with the CUDA toolkit (CCCL headers); the CPP and OMP device systems need no GPU.
-# MRSOLVE_WITH_THRUST=OFF skips it (scripts/sanitize.sh: CCCL's own headers trip UBSan).
-option(MRSOLVE_WITH_THRUST "Look for Thrust (CUDA toolkit CCCL headers) and define mrsolve::thrust" ON)
+# Searched when mrsolve is the top-level project, or when asked (-DMRSOLVE_WITH_THRUST=ON) as a
+# subproject; MRSOLVE_WITH_THRUST=OFF skips it (the sanitizer presets: CCCL's own headers trip UBSan).
+option(MRSOLVE_WITH_THRUST "Look for Thrust (CUDA toolkit CCCL headers) and define mrsolve::thrust"
+       ${PROJECT_IS_TOP_LEVEL})
 if(MRSOLVE_WITH_THRUST)
     find_path(MRSOLVE_THRUST_INCLUDE_DIR thrust/version.h
               HINTS ${CUDAToolkit_ROOT} $ENV{CUDA_HOME} /usr/local/cuda

@@ -4,9 +4,10 @@
 #
 # Like the backends of cmake/backends.cmake, the target is defined only when the dependency is found
 # (a status line says so otherwise), and mrsolve::mrsolve never pulls LibTorch in.
-# MRSOLVE_WITH_LIBTORCH=OFF skips the search entirely (LibTorch's package is slow to configure).
+# LibTorch is searched when mrsolve is the top-level project, or when asked (-DMRSOLVE_WITH_LIBTORCH=ON)
+# as a subproject: its package is slow to configure. MRSOLVE_WITH_LIBTORCH=OFF skips the search.
 
-option(MRSOLVE_WITH_LIBTORCH "Look for LibTorch and define mrsolve::libtorch" ON)
+option(MRSOLVE_WITH_LIBTORCH "Look for LibTorch and define mrsolve::libtorch" ${PROJECT_IS_TOP_LEVEL})
 
 if(MRSOLVE_WITH_LIBTORCH)
     find_package(Torch CONFIG QUIET)

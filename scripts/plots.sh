@@ -16,6 +16,7 @@ cmake --build build --target mrsolve_plot_data -j"$(nproc)"
 
 mkdir -p build/plots docs/img
 build/examples/mrsolve_plot_data build/plots
-gnuplot -e "datadir='build/plots'; imgdir='docs/img'" docs/plots.gp
+# UTF-8 labels: gnuplot needs a UTF-8 locale for them (C.UTF-8 is built into glibc).
+LC_ALL=C.UTF-8 gnuplot -e "datadir='build/plots'; imgdir='docs/img'" docs/plots.gp
 echo "plots: wrote $(cd docs/img && ls convergence.png convergence.svg convergence_tables.png convergence_tables.svg \
     trajectory.png trajectory.svg | sed 's|^|docs/img/|' | tr '\n' ' ')"

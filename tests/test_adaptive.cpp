@@ -33,6 +33,9 @@
 #include "support/order_checks.hpp"
 #include "support/mixture_items.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_adaptive {
+
 namespace {
 
 using mrsolve::adaptive_options;
@@ -452,3 +455,5 @@ TEST_CASE("adaptive: global scope, a NaN in a refinement pass throws with the tr
 }
 
 TEST_SUITE_END();
+
+}  // namespace test_adaptive

@@ -10,6 +10,9 @@
 
 #include "support/counting_new.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_allocation {
+
 using mrsolve_test::allocations;
 
 namespace {
@@ -66,3 +69,5 @@ TEST_CASE("the counter sees allocations (the test can fail)") {
     (void)keep;
     CHECK(allocations.load() - before >= 1);
 }
+
+}  // namespace test_allocation

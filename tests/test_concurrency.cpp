@@ -25,6 +25,9 @@
 #include <mrsolve/mrsolve.hpp>
 #include <mrsolve/oracle/gaussian.hpp>
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_concurrency {
+
 namespace {
 
 using mrsolve::data_prediction;
@@ -301,3 +304,5 @@ TEST_CASE_TEMPLATE("splitting the state across 2, 3, 5 or 8 threads gives the on
     check_thread_count_independence<T>(mrsolve::heun_ode{});
     check_thread_count_independence<T>(mrsolve::posterior_sampling{});
 }
+
+}  // namespace test_concurrency

@@ -69,6 +69,9 @@
 #include "support/convergence.hpp"
 #include "support/order_checks.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_convergence {
+
 namespace {
 
 using mrsolve::data_prediction;
@@ -923,3 +926,5 @@ TEST_CASE("mr_eta at eta = 0.5: exact marginal mean, variance weak orders 1 (ord
 }
 
 TEST_SUITE_END();
+
+}  // namespace test_convergence

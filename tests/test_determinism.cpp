@@ -24,6 +24,9 @@
 #include <mrsolve/mrsolve.hpp>
 #include <mrsolve/oracle/gaussian.hpp>
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_determinism {
+
 namespace {
 
 using mrsolve::data_prediction;
@@ -156,3 +159,5 @@ TEST_CASE("same seed, same bits: repeated runs on std::vector and Eigen states, 
     CHECK(vd != vf);
     MESSAGE("result hashes (compare across builds): double ", vd, ", float ", vf);
 }
+
+}  // namespace test_determinism

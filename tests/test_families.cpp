@@ -19,6 +19,9 @@
 #include "support/phi_reference.hpp"
 #include "support/toy_models.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_families {
+
 namespace {
 
 using mrsolve_test::ld;
@@ -499,3 +502,5 @@ TEST_CASE("fit-target conversions agree with DESIGN §2 and invert each other") 
         }
     }
 }
+
+}  // namespace test_families

@@ -22,6 +22,9 @@
 
 #include "support/counting_new.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_faults {
+
 using mrsolve_test::allocations;
 
 namespace {
@@ -417,3 +420,5 @@ TEST_CASE("fault policy stop: run() allocates nothing, with or without a fault")
     delete p;
     CHECK(allocations.load() - before >= 1);
 }
+
+}  // namespace test_faults

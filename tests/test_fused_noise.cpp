@@ -17,6 +17,9 @@
 #include <mrsolve/backend/eigen.hpp>
 #include <mrsolve/mrsolve.hpp>
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_fused_noise {
+
 namespace {
 
 template <class T>
@@ -184,3 +187,5 @@ TEST_CASE_TEMPLATE("std::vector (fused normals) and Eigen (buffered normals) giv
     run_both(euler_maruyama{});
     run_both(posterior_sampling{});
 }
+
+}  // namespace test_fused_noise

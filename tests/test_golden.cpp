@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_golden {
+
 namespace {
 
 std::vector<std::filesystem::path> golden_files() {
@@ -60,3 +63,5 @@ TEST_CASE("golden parser rejects malformed files with a message naming the probl
     CHECK_THROWS_WITH_AS((void)parse("bogus 1\n"), doctest::Contains("unknown key 'bogus'"), mrsolve::invalid_argument);
     CHECK_THROWS_AS((void)mrsolve::read_golden("/nonexistent/file.txt"), mrsolve::invalid_argument);
 }
+
+}  // namespace test_golden

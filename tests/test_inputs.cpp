@@ -14,6 +14,9 @@
 
 #include "support/toy_models.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_inputs {
+
 namespace {
 
 using mrsolve::data_prediction;
@@ -460,3 +463,5 @@ TEST_CASE("seed_history rejects a non-finite model output") {
     CHECK_THROWS_WITH_AS(s.seed_history(model, x4, mu4, 100.0), has("seed_history"),
                          mrsolve::invalid_argument);
 }
+
+}  // namespace test_inputs

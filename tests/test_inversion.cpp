@@ -18,6 +18,9 @@
 #include "support/convergence.hpp"
 #include "support/order_checks.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_inversion {
+
 namespace {
 
 using mrsolve::data_prediction;
@@ -246,3 +249,5 @@ TEST_CASE("mr_unipc's corrector switch is asked for steps 1 … M−1 and change
     for (std::size_t k = 0; k < 9; ++k) CHECK(seen_on[k] == seen_off[k]);
     CHECK(a != b);
 }
+
+}  // namespace test_inversion

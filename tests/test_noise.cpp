@@ -16,6 +16,9 @@
 #include <mrsolve/noise/normal.hpp>
 #include <mrsolve/noise/philox.hpp>
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_noise {
+
 namespace {
 
 using mrsolve::philox_normal;
@@ -445,3 +448,5 @@ TEST_CASE_TEMPLATE("different seeds, steps and elements give different streams",
     // Neighbouring elements are distinct values too (no duplicated pair members).
     for (std::size_t i = 0; i + 1 < n; ++i) CHECK(base[i] != base[i + 1]);
 }
+
+}  // namespace test_noise

@@ -28,6 +28,9 @@
 // ---- allocation counter: proves that oracle calls do not allocate after warm-up -----------------------
 #include "support/counting_new.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_oracles {
+
 namespace {
 
 using vec = std::vector<double>;
@@ -1001,3 +1004,5 @@ TEST_CASE_TEMPLATE("oracles accept float and double states, std::vector and Eige
     check_gaussian(diagonal);
     check_gaussian(full);
 }
+
+}  // namespace test_oracles

@@ -11,6 +11,9 @@
 #include <mrsolve/oracle/gaussian.hpp>
 #include <mrsolve/recommended.hpp>
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_recommended {
+
 TEST_CASE("recommended: the NFE bands and their names") {
     CHECK(mrsolve::recommended(1).name() == "unipc_noise_1_bh1 karras-n");
     CHECK(mrsolve::recommended(9).name() == "unipc_noise_1_bh1 karras-n");
@@ -66,3 +69,5 @@ TEST_CASE("sample_recommended runs the named configuration, spends the NFE, and 
         CHECK(x == manual(nfe));
     }
 }
+
+}  // namespace test_recommended

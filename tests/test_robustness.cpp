@@ -36,6 +36,9 @@
 
 #include "support/phi_reference.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_robustness {
+
 namespace {
 
 using mrsolve::data_prediction;
@@ -524,3 +527,5 @@ TEST_CASE("stationary_start rejects x and mu of different sizes, naming both") {
     CHECK_NOTHROW(mrsolve::stationary_start(cosine_table(), mu, x, 1));
     for (const double v : x) CHECK(std::isfinite(v));
 }
+
+}  // namespace test_robustness

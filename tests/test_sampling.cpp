@@ -19,7 +19,11 @@
 #include <mrsolve/backend/eigen.hpp>
 #include <mrsolve/mrsolve.hpp>
 
+#include "support/order_checks.hpp"
 #include "support/toy_models.hpp"
+
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_sampling {
 
 namespace {
 
@@ -412,10 +416,11 @@ TEST_CASE("exact NFE for every solver and option") {
             CAPTURE(method.name());
             CAPTURE(policy_name(options.orders));
             CAPTURE(options.denoise_last);
-            mrsolve_test::counting_model<mrsolve_test::gaussian_toy<table_t>> model{toy(table(), options.fit)};
+            int calls = 0;
+            const mrsolve_test::counting_model<mrsolve_test::gaussian_toy<table_t>> model{toy(table(), options.fit), &calls};
             vec x = xT6;
             const auto result = mrsolve::sample(method, table(), std::span<const double>(grid), model, x, mu6, options);
-            CHECK(model.calls == expected);
+            CHECK(calls == expected);
             CHECK(result.nfe == expected);
             CHECK(result.steps == M);
         };
@@ -863,10 +868,11 @@ template <class S, class Method>
 vec run_as(const Method& method, const grid_t& grid) {
     S x = make_state<S>(xT6), mu = make_state<S>(mu6);
     std::vector<int> steps;
-    mrsolve_test::counting_model<mrsolve_test::gaussian_toy<table_t>> model{toy(table())};
+    int calls = 0;
+    const mrsolve_test::counting_model<mrsolve_test::gaussian_toy<table_t>> model{toy(table()), &calls};
     const auto result = mrsolve::sample(method, table(), std::span<const double>(grid), model, x, mu,
                                         with_policy(order_policy::published), recording_noise(steps));
-    CHECK(result.nfe == model.calls);
+    CHECK(result.nfe == calls);
     CHECK(result.steps == static_cast<int>(grid.size()) - 1);
     return mrsolve_test::to_doubles(x);
 }
@@ -948,12 +954,13 @@ TEST_CASE("heun_ode runs a one-step grid (a one-step, two-stage method: 2 NFE)")
     // Heun needs no history; a single step is a valid run. The sampler's "NFE too small for the order"
     // check (meant for multistep methods) must not apply to it.
     const grid_t grid{100, 0};
-    mrsolve_test::counting_model<mrsolve_test::gaussian_toy<table_t>> model{toy(table())};
+    int calls = 0;
+    const mrsolve_test::counting_model<mrsolve_test::gaussian_toy<table_t>> model{toy(table()), &calls};
     vec x = xT6;
     mrsolve::sample_result result;
     CHECK_NOTHROW(result = mrsolve::sample(mrsolve::heun_ode{}, table(), std::span<const double>(grid), model, x, mu6));
     CHECK(result.nfe == 2);
-    CHECK(model.calls == 2);
+    CHECK(calls == 2);
 }
 
 // ---- the fused contiguous backend ---------------------------------------------------------------
@@ -1072,3 +1079,5 @@ TEST_CASE("backend linear_map flags NaN and +-Inf in any output element, and onl
     check_flags<double>();
     check_flags<float>();
 }
+
+}  // namespace test_sampling

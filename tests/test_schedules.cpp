@@ -18,6 +18,9 @@
 
 #include "support/toy_models.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_schedules {
+
 namespace {
 
 using mrsolve::schedule_kind;
@@ -369,3 +372,5 @@ TEST_CASE("validate_grid accepts good grids and rejects non-finite, non-monotone
     bad_cont({100, 50, 60});
     bad_cont({100, nan});
 }
+
+}  // namespace test_schedules

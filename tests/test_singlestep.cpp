@@ -37,6 +37,9 @@
 
 #include "support/counting_new.hpp"
 
+// The file's own namespace: the unity build compiles several test files as one translation unit.
+namespace test_singlestep {
+
 using mrsolve_test::allocations;
 
 namespace {
@@ -566,3 +569,5 @@ TEST_CASE("singlestep and adaptive runs do not allocate; float states agree with
 }
 
 TEST_SUITE_END();
+
+}  // namespace test_singlestep

@@ -15,7 +15,11 @@ execute_process(COMMAND ${PLOT_DATA} ${WORK_DIR}/data RESULT_VARIABLE rc OUTPUT_
 if(NOT rc EQUAL 0)
     message(FATAL_ERROR "mrsolve_plot_data failed (exit ${rc}):\n${out}${err}")
 endif()
-execute_process(COMMAND ${GNUPLOT} -e "datadir='${WORK_DIR}/data'; imgdir='${WORK_DIR}/img'" ${SCRIPT}
+# docs/plots.gp writes UTF-8 text (`set encoding utf8`), which gnuplot converts with iconv in the current
+# locale: under no locale or LANG=C it warns "iconv failed to convert degree sign". C.UTF-8 is built into
+# glibc (2.35+), so it exists on every Debian 12 machine, configured or not.
+execute_process(COMMAND ${CMAKE_COMMAND} -E env LC_ALL=C.UTF-8
+                        ${GNUPLOT} -e "datadir='${WORK_DIR}/data'; imgdir='${WORK_DIR}/img'" ${SCRIPT}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0 OR NOT "${out}${err}" STREQUAL "")
     message(FATAL_ERROR "gnuplot ${SCRIPT} failed or warned (exit ${rc}):\n${out}${err}")

@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <span>
@@ -470,14 +471,21 @@ TEST_CASE("torchscript_model runs the shipped restoration network") {
 
 TEST_CASE("CUDA tensors: the tensor-op path on the GPU matches the CPU") {
     if (!torch::cuda::is_available()) {
+        // bench/gpu_check.sh sets MRSOLVE_REQUIRE_GPU=1: there a missing device is a failure, not a skip.
+        const char* required = std::getenv("MRSOLVE_REQUIRE_GPU");
+        REQUIRE_MESSAGE(!(required && std::string(required) == "1"), "MRSOLVE_REQUIRE_GPU=1 but no CUDA device");
         MESSAGE("no CUDA device: skipped");
         return;
     }
     const problem p;
     const at::Device cuda(at::kCUDA, 0);
     using ten_model = tensor_oracle_model<double>;
+    using vec_model = mrsolve::oracle_model<oracle_t>;
     for (const mrsolve::fit_target fit : {mrsolve::fit_target::noise, mrsolve::fit_target::data}) {
-        std::vector<std::vector<double>> cpu_results;
+        // The CPU float run, and the same in double: the GPU's float kernels (FMA-contracted, other
+        // summation orders) are judged by the yardstick of the CPU tensor-op test, as close to the CPU
+        // float result as float arithmetic itself is to double on this ill-conditioned toy.
+        std::vector<std::vector<double>> cpu_results, double_results;
         for_each_solver<at::Tensor, ten_model>([&](const std::string&, const runner<at::Tensor, ten_model>& run) {
             at::Tensor x = make_input<float>(p.x_T, false);
             const at::Tensor mu = make_input<float>(p.mu, false);
@@ -485,6 +493,13 @@ TEST_CASE("CUDA tensors: the tensor-op path on the GPU matches the CPU") {
             run(x, mu, model);
             cpu_results.push_back(as_doubles(vector_from<float>(x)));
         });
+        for_each_solver<std::vector<double>, vec_model>(
+            [&](const std::string&, const runner<std::vector<double>, vec_model>& run) {
+                std::vector<double> x = p.x_T;
+                vec_model model = p.oracle.model(fit);
+                run(x, p.mu, model);
+                double_results.push_back(x);
+            });
         std::size_t k = 0;
         for_each_solver<at::Tensor, ten_model>([&](const std::string& name, const runner<at::Tensor, ten_model>& run) {
             CAPTURE(name);
@@ -493,7 +508,9 @@ TEST_CASE("CUDA tensors: the tensor-op path on the GPU matches the CPU") {
             ten_model model{p.oracle.model(fit)};
             run(x, mu, model);
             CHECK(x.device().is_cuda());
-            CHECK(max_abs_diff(as_doubles(vector_from<float>(x)), cpu_results[k]) <= 1e-3);
+            const double own_round_off = max_abs_diff(cpu_results[k], double_results[k]);
+            CAPTURE(own_round_off);
+            CHECK(max_abs_diff(as_doubles(vector_from<float>(x)), cpu_results[k]) <= std::max(1e-5, 2 * own_round_off));
             ++k;
         });
     }

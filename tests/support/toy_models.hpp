@@ -182,17 +182,6 @@ struct gaussian_toy {
     }
 };
 
-/// Counts the model calls of the wrapped network.
-template <class Model>
-struct counting_model {
-    Model inner;
-    int calls = 0;
-    template <class S, class Real>
-    void operator()(const S& x, const S& mu, Real t, S& out) {
-        ++calls;
-        inner(x, mu, t, out);
-    }
-};
 
 /// One recorded model evaluation: the input state, the time and the raw output (as doubles).
 struct model_call {
