@@ -251,6 +251,35 @@ TEST_CASE("size mismatches between x, mu and the model output") {
                          mrsolve::invalid_argument);
 }
 
+TEST_CASE("out-of-range enumerators in sample_options are rejected, naming the value") {
+    const mrsolve::mr_ode<data_prediction> method{2};
+    const auto rejects = [&](mrsolve::sample_options options, const std::string& field) {
+        CAPTURE(field);
+        CHECK_THROWS_WITH_AS((mrsolve::sampler<mrsolve::mr_ode<data_prediction>, table_t, vec>(method, table(), x4, options)),
+                             has("sample_options::" + field + " is not a"), mrsolve::invalid_argument);
+        CHECK_THROWS_WITH_AS(run(method, grid10, options, table(), toy(table())), has(": 7"), mrsolve::invalid_argument);
+    };
+    mrsolve::sample_options o;
+    o.fit = static_cast<mrsolve::fit_target>(7);
+    rejects(o, "fit");
+    o = {};
+    o.orders = static_cast<mrsolve::order_policy>(7);
+    rejects(o, "orders");
+    o = {};
+    o.on_fault = static_cast<mrsolve::fault_policy>(7);
+    rejects(o, "on_fault");
+    o = {};
+    o.lambda = static_cast<mrsolve::step_lambda>(7);
+    rejects(o, "lambda");
+    o = {};
+    o.on_fault = static_cast<mrsolve::fault_policy>(-1);
+    CHECK_THROWS_WITH_AS(run(method, grid10, o, table(), toy(table())), has("on_fault is not a fault_policy: -1"),
+                         mrsolve::invalid_argument);
+    // The published loop steps in the family's λ; mrsolve's default in ln(α/σ).
+    CHECK(mrsolve::sample_options::published().lambda == mrsolve::step_lambda::family);
+    CHECK(mrsolve::sample_options{}.lambda == mrsolve::step_lambda::alpha_sigma);
+}
+
 TEST_CASE("NaN or Inf in x_T or mu is rejected before sampling") {
     const mrsolve::mr_ode<data_prediction> method{2};
     for (const double bad : {NaN_, Inf_, -Inf_}) {

@@ -115,10 +115,19 @@ trace trace_run(const Method& method, const Family& family, const grid_t& grid, 
     return trace_run_with(method, family, grid, options, toy(family, options.fit));
 }
 
+/// The λ a run with these options steps in (sample_options::lambda): the family's own, or ln(α/σ) of its
+/// α and σ (the default; equal to the family's at t = 0, where σ may vanish).
+template <class Family>
+double run_lambda(const Family& fam, double t, const sample_options& options) {
+    if (options.lambda == mrsolve::step_lambda::family || t <= 0) return fam.lambda(t);
+    return std::log(fam.alpha(t) / fam.sigma(t));
+}
+
 /// The observer was called once per step with the step index, M, t_i, λ(t_i) and the raw output of the
 /// step's (first) evaluation; its state is the final result after the last step.
 template <class Family>
-void check_observer(const trace& tr, const Family& family, const grid_t& grid, bool check_model_output = true) {
+void check_observer(const trace& tr, const Family& family, const grid_t& grid, const sample_options& options,
+                    bool check_model_output = true) {
     const int M = static_cast<int>(grid.size()) - 1;
     REQUIRE(tr.observed.size() == static_cast<std::size_t>(M));
     for (int i = 1; i <= M; ++i) {
@@ -127,7 +136,7 @@ void check_observer(const trace& tr, const Family& family, const grid_t& grid, b
         CHECK(o.step == i);
         CHECK(o.steps == M);
         CHECK(o.t == grid[static_cast<std::size_t>(i)]);
-        CHECK(o.lambda == doctest::Approx(family.lambda(grid[static_cast<std::size_t>(i)])).epsilon(1e-15));
+        CHECK(o.lambda == doctest::Approx(run_lambda(family, grid[static_cast<std::size_t>(i)], options)).epsilon(1e-15));
         if (check_model_output) CHECK(o.model_output == tr.calls[static_cast<std::size_t>(i) - 1].out);
     }
     CHECK(tr.observed.back().x == tr.x);
@@ -148,11 +157,12 @@ bool is_sde(mr_kind k) { return k == mr_kind::sde_data || k == mr_kind::sde_nois
 /// One MR Sampler step of the given order from s to t (DESIGN.md §4); hist[0] is q₀ (at s), hist[1] q₁, …
 template <class Family>
 std::vector<ld> reference_mr_step(mr_kind kind, int order, const Family& fam, double s, double t, const vec& xs,
-                                  const std::deque<history_entry>& hist, int step, mrsolve::order3_rule rule) {
+                                  const std::deque<history_entry>& hist, int step, mrsolve::order3_rule rule,
+                                  const sample_options& options) {
     // DESIGN §4 weighs D2 by φ₃ (the published rule); mrsolve's default taylor rule by 2 φ₃.
     const ld d2_weight = rule == mrsolve::order3_rule::published ? 1 : 2;
     const ld as = fam.alpha(s), at = fam.alpha(t), ss = fam.sigma(s), st = fam.sigma(t);
-    const ld h = ld(fam.lambda(t)) - ld(fam.lambda(s));
+    const ld h = ld(run_lambda(fam, t, options)) - ld(run_lambda(fam, s, options));
     const ld r0 = order >= 2 ? (hist[0].lambda - hist[1].lambda) / h : 0;
     const ld r1 = order >= 3 ? (hist[1].lambda - hist[2].lambda) / h : 0;
     std::vector<ld> out(xs.size());
@@ -239,7 +249,7 @@ std::vector<int> detect_orders(const trace& tr, mr_kind kind, int max_order, con
         REQUIRE(call.t == s);
         if (i > 1) REQUIRE(call.x == tr.observed[static_cast<std::size_t>(i) - 2].x);
         hist.push_front({converted(call, fam, options, is_data(kind) ? fit_target::data : fit_target::noise),
-                         fam.lambda(s)});
+                         ld(run_lambda(fam, s, options))});
         const vec& observed = tr.observed[static_cast<std::size_t>(i) - 1].x;
         if (options.denoise_last && i == M) {
             orders.push_back(max_rel_dev(converted(call, fam, options, fit_target::data), observed) < 1e-12 ? denoised
@@ -249,7 +259,7 @@ std::vector<int> detect_orders(const trace& tr, mr_kind kind, int max_order, con
         std::vector<int> matches;
         double closest_miss = std::numeric_limits<double>::infinity();
         for (int k = 1; k <= std::min(max_order, i); ++k) {
-            const double dev = max_rel_dev(reference_mr_step(kind, k, fam, s, t, call.x, hist, i, rule), observed);
+            const double dev = max_rel_dev(reference_mr_step(kind, k, fam, s, t, call.x, hist, i, rule, options), observed);
             if (dev < 1e-11) matches.push_back(k);
             else closest_miss = std::min(closest_miss, dev);
         }
@@ -333,7 +343,7 @@ void check_mr_orders(mr_kind kind, int order, const Family& fam, const grid_t& g
     CHECK(tr.result.nfe == M);
     CHECK(tr.result.steps == M);
     CHECK(tr.calls.size() == static_cast<std::size_t>(M));
-    check_observer(tr, fam, grid);
+    check_observer(tr, fam, grid, options);
     const auto detected = detect_orders(tr, kind, max_order, fam, grid, options, rule);
     const auto expected = expected_orders(options.orders, order, M, options.denoise_last);
     CAPTURE(sequence(detected));
@@ -627,7 +637,7 @@ void check_baseline(const Method& method, baseline b, const grid_t& grid, fit_ta
     sample_options o;
     o.fit = fit;
     const trace tr = trace_run(method, table(), grid, o);
-    check_observer(tr, table(), grid);
+    check_observer(tr, table(), grid, o);
     REQUIRE(tr.calls.size() == static_cast<std::size_t>(M));
     for (int i = 1; i <= M; ++i) {
         CAPTURE(i);
@@ -742,7 +752,7 @@ TEST_CASE("Heun: two evaluations per step, predictor and trapezoidal corrector (
             const trace tr = trace_run(mrsolve::heun_ode{2, mode}, table(), grid, o);
             CHECK(tr.result.nfe == 10);
             REQUIRE(tr.calls.size() == 10);
-            check_observer(tr, table(), grid, false);  // model_output: see the next test case
+            check_observer(tr, table(), grid, o, false);  // model_output: see the next test case
             CHECK(tr.noise_steps.empty());
             const auto& r = ref();
             const auto derivative = [&](const mrsolve_test::model_call& call) {

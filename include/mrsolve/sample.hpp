@@ -65,6 +65,20 @@ enum class sample_status {
     non_finite_state          ///< fault_policy::stop: the update of step fault_step overflowed to NaN/Inf
 };
 
+/// @brief The λ in which the MR Sampler's steps (mr_ode, mr_sde) and the baselines measure a step
+/// h = λ_t − λ_s. The two agree on continuous families; on the interpolated tables they differ between
+/// table nodes (docs/theory.md, section 4: "Tables between nodes").
+enum class step_lambda {
+    /// λ̃(t) = ln(α(t)/σ(t)) of the family's own α and σ: the variable in which a step solves the
+    /// probability-flow ODE (or reverse SDE) of the α and σ the model conversion uses, so the solvers
+    /// converge at their order on any grid. mrsolve's default.
+    alpha_sigma,
+    /// The family's λ(t): on the tables, the separately interpolated λ table, as the published sampler
+    /// does (sample_options::published). Between table nodes it is not ln(α/σ), and the data-prediction
+    /// multistep solvers then converge to the solution of no fixed ODE.
+    family
+};
+
 /// @brief Options of the sampling loop (the solver object holds the method's own options).
 struct sample_options {
     fit_target fit = fit_target::noise;                    ///< what the model returns
@@ -72,6 +86,7 @@ struct sample_options {
     bool denoise_last = false;  ///< replace the last step by the data prediction at t_{M−1} (same NFE)
     std::optional<dynamic_thresholding> thresholding{};    ///< data prediction only
     fault_policy on_fault = fault_policy::throw_error;     ///< what a NaN/Inf during sampling does
+    step_lambda lambda = step_lambda::alpha_sigma;         ///< the λ of h = λ_t − λ_s (published: family)
 
     /// @brief The loop semantics of the published sampler (DESIGN.md §4), without thresholding.
     /// @param fit what the model returns
@@ -82,9 +97,26 @@ struct sample_options {
         o.fit = fit;
         o.orders = order_policy::published;
         o.denoise_last = denoise_last;
+        o.lambda = step_lambda::family;
         return o;
     }
 };
+
+namespace detail {
+/// @brief Throws mrsolve::invalid_argument naming any enumerator of the options that is out of range
+/// (e.g. a value cast from an integer), before it can select a code path.
+inline void validate_sample_options(const sample_options& o) {
+    const auto in_range = [](auto value, auto last) { return static_cast<int>(value) >= 0 && value <= last; };
+    if (!in_range(o.fit, fit_target::velocity))
+        throw_invalid("sample_options::fit is not a fit_target: ", static_cast<int>(o.fit));
+    if (!in_range(o.orders, order_policy::constant))
+        throw_invalid("sample_options::orders is not an order_policy: ", static_cast<int>(o.orders));
+    if (!in_range(o.on_fault, fault_policy::stop))
+        throw_invalid("sample_options::on_fault is not a fault_policy: ", static_cast<int>(o.on_fault));
+    if (!in_range(o.lambda, step_lambda::family))
+        throw_invalid("sample_options::lambda is not a step_lambda: ", static_cast<int>(o.lambda));
+}
+}  // namespace detail
 
 /// @brief Statistics of one run.
 struct sample_result {
@@ -168,6 +200,7 @@ public:
         : method_(std::move(method)), family_(&family), options_(options), n_(backend_traits<S>::size(like)) {
         method_.validate();
         if (n_ == 0) detail::throw_invalid("the state is empty (size 0)");
+        detail::validate_sample_options(options_);
         if constexpr (StationaryFamily<Family>) {
             lambda_stationary_ = family.stationary_std();
         } else if (options_.fit == fit_target::velocity) {
@@ -394,6 +427,7 @@ private:
         if constexpr (requires { requires Method::steps_in_alpha_sigma_lambda; }) {
             return std::log(family_->alpha(t) / family_->sigma(t));
         } else {
+            if (options_.lambda == step_lambda::alpha_sigma && t > 0) return std::log(family_->alpha(t) / family_->sigma(t));
             return family_->lambda(t);
         }
     }
