@@ -12,7 +12,12 @@
 //     NFE 4000). SDE: Monte Carlo (20 000 samples) error of the mean and standard deviation against the
 //     exact marginal at t_min; its statistical floor is printed.
 //
-// Output lines: `problem=P solver=NAME nfe=N max_abs_err=E` (machine-readable), then
+// By default it prints a summary of about 35 lines (the published default, the recommended default and a
+// few key solvers per problem, and whether the target is met) and draws a figure of error against NFE
+// (SVG, with gnuplot when it is installed) into the directory given by --out (default: the directory of
+// the executable). With --all it prints every figure below instead.
+//
+// --all output lines: `problem=P solver=NAME nfe=N max_abs_err=E` (machine-readable), then
 // `problem=P solver=NAME order=K seconds=T` with K the least-squares slope of −log(err) against log(NFE)
 // over NFE 20, 50, 100.
 //
@@ -21,10 +26,16 @@
 // `problem=P compare nfe=N published=E recommended=E ratio=R`. On the Gaussian problem the target is
 // ratio ≤ 0.1 at NFE 10 and 20 and finite results at every NFE ≥ 2; the demo exits with status 1 if it is
 // missed. Last, the adaptive solver's NFE and error at a few tolerances.
+#include <algorithm>
 #include <chrono>
+#include <cstdarg>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <map>
 #include <mrsolve/mrsolve.hpp>
 #include <mrsolve/oracle/gaussian.hpp>
 #include <mrsolve/oracle/gaussian_mixture.hpp>
@@ -37,6 +48,35 @@ namespace {
 
 using vec = std::vector<double>;
 const std::vector<int> nfe_ladder{5, 10, 20, 50, 100};
+
+// --all: every figure; otherwise the summary only.
+bool full_output = false;
+
+/// printf for the full output (--all) only.
+[[gnu::format(printf, 1, 2)]] void print_all(const char* format, ...) {
+    if (!full_output) return;
+    std::va_list args;
+    va_start(args, format);
+    std::vprintf(format, args);
+    va_end(args);
+}
+
+// The summary: per problem, a few rows of error at the NFE of nfe_ladder.
+struct summary_row {
+    std::string label;
+    std::vector<double> errors;
+    double order;
+};
+struct problem_summary {
+    std::string title;
+    std::vector<summary_row> rows;
+    std::string verdict;
+};
+std::map<std::string, problem_summary> summaries;
+// The solvers the summary shows, in this order, after the published and the recommended default.
+const std::vector<std::string> key_solvers{"ode_data_2",     "ode_data_3",  "unipc_data_2_bh2", "single_data_3",
+                                           "heun_ode",       "euler_ode",   "sde_data_1",       "sde_data_2",
+                                           "euler_maruyama"};
 
 // One solver run: (nfe, x in/out, noise) → NFE used; the problem supplies grid, model and μ.
 struct entry {
@@ -142,23 +182,25 @@ std::vector<row> rows;
 void report(const char* problem, const entry& e, const std::vector<double>& errors, double seconds,
             const std::vector<int>& used) {
     for (std::size_t i = 0; i < errors.size(); ++i)
-        std::printf("problem=%s solver=%s nfe=%d max_abs_err=%.3e\n", problem, e.name.c_str(), used[i], errors[i]);
+        print_all("problem=%s solver=%s nfe=%d max_abs_err=%.3e\n", problem, e.name.c_str(), used[i], errors[i]);
     const double order = fitted_order(used, errors);
-    std::printf("problem=%s solver=%s order=%.2f seconds=%.4f\n", problem, e.name.c_str(), order, seconds);
+    print_all("problem=%s solver=%s order=%.2f seconds=%.4f\n", problem, e.name.c_str(), order, seconds);
     rows.push_back({e.name, errors, used, order, seconds});
+    if (std::find(key_solvers.begin(), key_solvers.end(), e.name) != key_solvers.end())
+        summaries[problem].rows.push_back({e.name, errors, order});
 }
 
 // The same figures as a table for people: error at each NFE, observed order, wall time of the ladder.
 void print_table(const char* problem) {
-    std::printf("\n%-26s", problem);
-    for (const int nfe : nfe_ladder) std::printf(" %10s", ("NFE " + std::to_string(nfe)).c_str());
-    std::printf(" %7s %9s\n", "order", "seconds");
+    print_all("\n%-26s", problem);
+    for (const int nfe : nfe_ladder) print_all(" %10s", ("NFE " + std::to_string(nfe)).c_str());
+    print_all(" %7s %9s\n", "order", "seconds");
     for (const auto& r : rows) {
-        std::printf("%-26s", r.name.c_str());
-        for (const double e : r.errors) std::printf(" %10.2e", e);
-        std::printf(" %7.2f %9.4f\n", r.order, r.seconds);
+        print_all("%-26s", r.name.c_str());
+        for (const double e : r.errors) print_all(" %10.2e", e);
+        print_all(" %7.2f %9.4f\n", r.order, r.seconds);
     }
-    std::printf("(order: least-squares slope over NFE 20, 50, 100; heun_ode uses NFE/2 steps, so its NFE 5 is 4)\n\n");
+    print_all("(order: least-squares slope over NFE 20, 50, 100; heun_ode uses NFE/2 steps, so its NFE 5 is 4)\n\n");
     rows.clear();
 }
 
@@ -173,8 +215,11 @@ void compare_with_published(const char* problem, const Family& family, const Mod
         for (std::size_t j = 0; j < x.size(); ++j) e = std::max(e, std::abs(x[j] - exact[j]));
         return std::isfinite(e) ? e : HUGE_VAL;
     };
-    std::printf("\n%s: published default (ode_data_2, linspace, published loop) vs mrsolve::recommended\n", problem);
-    std::printf("%5s %12s %12s %8s  %s\n", "NFE", "published", "recommended", "ratio", "recommended configuration");
+    print_all("\n%s: published default (ode_data_2, linspace, published loop) vs mrsolve::recommended\n", problem);
+    print_all("%5s %12s %12s %8s  %s\n", "NFE", "published", "recommended", "ratio", "recommended configuration");
+    summary_row published_row{"published default", {}, 0}, recommended_row{"recommended", {}, 0};
+    std::vector<int> ladder_nfe;
+    double ratio_10 = 0, ratio_20 = 0;
     for (const int nfe : {2, 3, 5, 10, 15, 20, 30, 50, 100}) {
         vec published = x_T, chosen = x_T;
         const auto grid = mrsolve::make_grid(family, mrsolve::schedule_kind::linspace, nfe);
@@ -184,9 +229,16 @@ void compare_with_published(const char* problem, const Family& family, const Mod
         auto m2 = model;
         mrsolve::sample_recommended(family, nfe, m2, chosen, mu);
         const double e_pub = error_of(published), e_rec = error_of(chosen), ratio = e_rec / e_pub;
-        std::printf("problem=%s compare nfe=%d published=%.3e recommended=%.3e ratio=%.3f\n", problem, nfe, e_pub, e_rec,
+        print_all("problem=%s compare nfe=%d published=%.3e recommended=%.3e ratio=%.3f\n", problem, nfe, e_pub, e_rec,
                     ratio);
-        std::printf("%5d %12.3e %12.3e %8.3f  %s\n", nfe, e_pub, e_rec, ratio, mrsolve::recommended(nfe).name().c_str());
+        print_all("%5d %12.3e %12.3e %8.3f  %s\n", nfe, e_pub, e_rec, ratio, mrsolve::recommended(nfe).name().c_str());
+        if (std::find(nfe_ladder.begin(), nfe_ladder.end(), nfe) != nfe_ladder.end()) {
+            published_row.errors.push_back(e_pub);
+            recommended_row.errors.push_back(e_rec);
+            ladder_nfe.push_back(nfe);
+        }
+        if (nfe == 10) ratio_10 = ratio;
+        if (nfe == 20) ratio_20 = ratio;
         if (check_target) {
             if (!std::isfinite(e_rec) || e_rec == HUGE_VAL) {
                 std::printf("TARGET MISSED: recommended result not finite at NFE %d\n", nfe);
@@ -198,7 +250,15 @@ void compare_with_published(const char* problem, const Family& family, const Mod
             }
         }
     }
-    if (check_target) std::printf("# target (ratio <= 0.1 at NFE 10 and 20, finite at NFE >= 2): %s\n", target_missed ? "MISSED" : "met");
+    if (check_target) print_all("# target (ratio <= 0.1 at NFE 10 and 20, finite at NFE >= 2): %s\n", target_missed ? "MISSED" : "met");
+    published_row.order = fitted_order(ladder_nfe, published_row.errors);
+    recommended_row.order = fitted_order(ladder_nfe, recommended_row.errors);
+    auto& summary = summaries[problem];
+    summary.rows.insert(summary.rows.begin(), {published_row, recommended_row});
+    char verdict[200];
+    std::snprintf(verdict, sizeof verdict, "recommended / published default: %.3f at NFE 10, %.3f at NFE 20%s", ratio_10,
+                  ratio_20, check_target ? (target_missed ? "; target (<= 0.1, finite at NFE >= 2): MISSED" : "; target (<= 0.1, finite at NFE >= 2): met") : "");
+    summary.verdict = verdict;
 }
 
 // The adaptive solver (order 3, PI controller, rtol = atol = tol) at a few tolerances, in both readings of
@@ -207,7 +267,7 @@ void compare_with_published(const char* problem, const Family& family, const Mod
 template <class Family, class Model>
 void adaptive_figures(const char* problem, const Family& family, const Model& model, const vec& x_T, const vec& mu,
                       const vec& exact) {
-    std::printf("\n%s: adaptive step size in lambda (order 3, PI controller, rtol = atol = tol)\n", problem);
+    print_all("\n%s: adaptive step size in lambda (order 3, PI controller, rtol = atol = tol)\n", problem);
     for (const double tol : {1e-2, 1e-3, 1e-4, 1e-5}) {
         for (const auto scope : {mrsolve::tolerance_scope::global, mrsolve::tolerance_scope::per_step}) {
             for (const bool data : {false, true}) {
@@ -226,7 +286,7 @@ void adaptive_figures(const char* problem, const Family& family, const Model& mo
                     const double u = (x[j] - exact[j]) / (tol + tol * std::abs(exact[j]));
                     sum += u * u;
                 }
-                std::printf("problem=%s adaptive=%s scope=%s tol=%.0e nfe=%d passes=%d accepted=%d rejected=%d "
+                print_all("problem=%s adaptive=%s scope=%s tol=%.0e nfe=%d passes=%d accepted=%d rejected=%d "
                             "max_abs_err=%.3e err_units=%.3f estimate=%.3f\n",
                             problem, data ? "data" : "noise",
                             scope == mrsolve::tolerance_scope::global ? "global" : "per_step", tol, r.nfe, r.passes,
@@ -261,8 +321,10 @@ void gaussian_problem() {
     for (std::size_t j = 0; j < n; ++j) x_T[j] = mean_T[j] + std::sqrt(var_T[j]) * draw.normal<double>(4, j);
     oracle.flow(x_T, mu, T, t0, exact);
 
-    std::printf("# problem=gaussian: %zu elements, discrete cosine IR-SDE tables (T=100, max_sigma=50, eps=0.005), "
-                "linspace, mrsolve default loop options\n", n);
+    print_all("# problem=gaussian: %zu elements, discrete cosine IR-SDE tables (T=100, max_sigma=50, eps=0.005), "
+               "linspace, mrsolve default loop options\n", n);
+    summaries["gaussian"].title = "Gaussian data, 64 elements, discrete cosine IR-SDE tables (T = 100): max error "
+                                  "against the exact answer (SDE: of mean and std)";
     const std::function<void(vec&, int)> no_noise = [](vec& z, int) { std::fill(z.begin(), z.end(), 0.0); };
     for (const auto& e : all_solvers(family, model, mu, true)) {
         std::vector<double> errors;
@@ -347,8 +409,10 @@ void mixture_problem() {
         return x;
     };
 
-    std::printf("# problem=mixture: 2-D Gaussian mixture (3 components), continuous cosine IR-SDE (T=100, "
-                "t_min=0.1), linspace\n");
+    print_all("# problem=mixture: 2-D Gaussian mixture (3 components), continuous cosine IR-SDE (T=100, "
+               "t_min=0.1), linspace\n");
+    summaries["mixture"].title = "2-D Gaussian mixture, 400 points, continuous cosine IR-SDE: max error against a "
+                                 "converged solve (SDE: Monte Carlo)";
     const std::size_t ode_points = 400, sde_points = 20000;
     const vec x_ode = sample_start(ode_points, 11), x_sde = sample_start(sde_points, 12);
     vec mu_ode(2 * ode_points), mu_sde(2 * sde_points);
@@ -365,15 +429,15 @@ void mixture_problem() {
         mrsolve::sample(mrsolve::mr_ode<mrsolve::data_prediction>{3}, family, std::span<const double>(coarse), m, check, mu_ode);
         double d = 0;
         for (std::size_t j = 0; j < reference.size(); ++j) d = std::max(d, std::abs(reference[j] - check[j]));
-        std::printf("# reference flow: ode_data_3 NFE 4000 vs NFE 2000 differ by %.2e\n", d);
+        print_all("# reference flow: ode_data_3 NFE 4000 vs NFE 2000 differ by %.2e\n", d);
     }
     // Exact marginal moments at t_min.
     vec mean_0(2);
     oracle.marginal_mean(mu_point, t0, mean_0);
     const vec cov_0 = oracle.marginal_covariance(t0);
     const double sd0[2] = {std::sqrt(cov_0[0]), std::sqrt(cov_0[3])};
-    std::printf("# SDE Monte Carlo floor (one standard error of the mean): %.2e\n",
-                std::max(sd0[0], sd0[1]) / std::sqrt(double(sde_points)));
+    print_all("# SDE Monte Carlo floor (one standard error of the mean): %.2e\n",
+               std::max(sd0[0], sd0[1]) / std::sqrt(double(sde_points)));
 
     for (const auto& e : all_solvers(family, model, mu_ode, false)) {
         std::vector<double> errors;
@@ -424,12 +488,86 @@ void mixture_problem() {
     adaptive_figures("mixture", family, model, x_ode, mu_ode, reference);
 }
 
+// The summary table of one problem.
+void print_summary(const problem_summary& p) {
+    std::printf("%s\n%-20s", p.title.c_str(), "solver");
+    for (const int nfe : nfe_ladder) std::printf(" %8s", ("NFE " + std::to_string(nfe)).c_str());
+    std::printf(" %6s\n", "order");
+    for (const auto& r : p.rows) {
+        std::printf("%-20s", r.label.c_str());
+        for (const double e : r.errors) std::printf(" %8.1e", e);
+        std::printf(" %6.2f\n", r.order);
+    }
+    std::printf("%s\n\n", p.verdict.c_str());
+}
+
+// Writes the summary rows as data files and, when gnuplot is installed, draws error against NFE for both
+// problems into <dir>/mrsolve_demo.svg. Returns the line to print.
+std::string draw_figure(const std::filesystem::path& dir) {
+    std::filesystem::create_directories(dir);
+    for (const auto& [name, p] : summaries) {
+        std::ofstream data(dir / ("mrsolve_demo_" + name + ".dat"));
+        data << "nfe";
+        for (const auto& r : p.rows) {
+            std::string label = r.label;
+            std::replace(label.begin(), label.end(), ' ', '_');
+            data << ' ' << label;
+        }
+        data << '\n';
+        for (std::size_t i = 0; i < nfe_ladder.size(); ++i) {
+            data << nfe_ladder[i];
+            for (const auto& r : p.rows) data << ' ' << (i < r.errors.size() ? r.errors[i] : std::nan(""));
+            data << '\n';
+        }
+    }
+    const auto svg = dir / "mrsolve_demo.svg";
+    if (std::system("gnuplot --version > /dev/null 2>&1") != 0)
+        return "figure: not drawn (gnuplot not found); its data: " + (dir / "mrsolve_demo_*.dat").string();
+    const auto script = dir / "mrsolve_demo.gp";
+    std::ofstream gp(script);
+    gp << "set terminal svg size 1100,480 dynamic\nset output '" << svg.string() << "'\n"
+       << "set multiplot layout 1,2\nset logscale xy\nset xlabel 'NFE'\nset ylabel 'max error'\n"
+       << "set key outside right top vertical font ',9'\nset grid\n";
+    for (const auto& [name, p] : summaries)
+        gp << "set title '" << name << "'\nplot for [i=2:" << p.rows.size() + 1 << "] '"
+           << (dir / ("mrsolve_demo_" + name + ".dat")).string()
+           << "' using 1:i with linespoints title columnheader(i)\n";
+    gp << "unset multiplot\n";
+    gp.close();
+    const std::string command = "gnuplot '" + script.string() + "' > /dev/null 2>&1";
+    if (std::system(command.c_str()) != 0 || !std::filesystem::exists(svg))
+        return "figure: gnuplot failed on " + script.string();
+    return "figure: " + svg.string();
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+    std::filesystem::path out_dir = std::filesystem::absolute(argv[0]).parent_path();
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--all") {
+            full_output = true;
+        } else if (arg == "--out" && i + 1 < argc) {
+            out_dir = argv[++i];
+        } else {
+            std::fprintf(stderr, "usage: %s [--all] [--out DIR]\n  --all      every solver, NFE and figure "
+                                 "(machine-readable lines problem=... solver=... nfe=... max_abs_err=...)\n"
+                                 "  --out DIR  where the figure goes (default: the executable's directory)\n",
+                         argv[0]);
+            return arg == "--help" || arg == "-h" ? 0 : 2;
+        }
+    }
     const auto start = std::chrono::steady_clock::now();
+    if (!full_output)
+        std::printf("mrsolve demo: every solver on two problems with known answers; a few of them below.\n\n");
     gaussian_problem();
     mixture_problem();
+    if (!full_output) {
+        for (const char* name : {"gaussian", "mixture"}) print_summary(summaries[name]);
+        std::printf("%s\n", draw_figure(out_dir).c_str());
+        std::printf("every solver, NFE and the adaptive solver: mrsolve_demo --all\n");
+    }
     std::printf("# total wall time %.2f s\n",
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return target_missed ? 1 : 0;
