@@ -352,7 +352,15 @@ struct torchscript_model_options {
 };
 
 /// @brief A TorchScript network as a sampler model: `model(x, mu, t, out)` runs
-/// `module.forward(x, mu, time)` under torch::NoGradGuard and copies the result into `out`.
+/// `module.forward(x, mu, time, extra...)` under torch::NoGradGuard and copies the result into `out`.
+///
+/// The model contract: `forward(x, mu, t)` (plus the extra inputs, if any) returns the fit target
+/// (`sample_options::fit`, the noise ε̂ by default) with x's shape; x and mu are [B, …] tensors; t is a
+/// tensor of x's dtype and device, of shape [B] (every entry the same time; `batched_time = false`: a
+/// 0-dimensional tensor), in the units the network was trained with: table steps (0 … T) for
+/// `irsde_table`, times `time_scale`. A network written for a float t fails with "Expected a value of
+/// type 'float' for argument 't'"; one that broadcasts t against x must reshape it first
+/// (`t.view(-1, 1, 1, 1)`).
 ///
 /// The time tensor has x's dtype and device, and is allocated once and refilled in place (`fill_`, no
 /// host-to-device copy); the call allocates only what the module itself allocates. The module is put in
@@ -381,7 +389,20 @@ public:
         return torchscript_model(torch::jit::load(path, device), options);
     }
 
-    /// @brief Evaluates the network: out ← module.forward(x, mu, time_scale · t).
+    /// @brief Extra inputs passed after (x, mu, t) on every call, `forward(x, mu, t, extra...)`: for
+    /// example DA-CLIP's text and image context. They are set once and passed as they are (tensors must
+    /// be on the module's device).
+    /// @param extra the inputs, in the order forward takes them
+    /// @return *this
+    torchscript_model& with_extra_inputs(std::vector<c10::IValue> extra) {
+        inputs_.resize(3);
+        inputs_.insert(inputs_.end(), std::make_move_iterator(extra.begin()), std::make_move_iterator(extra.end()));
+        return *this;
+    }
+    /// @brief The number of extra inputs. @return inputs after (x, mu, t)
+    [[nodiscard]] std::size_t extra_inputs() const noexcept { return inputs_.size() - 3; }
+
+    /// @brief Evaluates the network: out ← module.forward(x, mu, time_scale · t, extra...).
     /// @param x the state @param mu the condition (degraded image) @param t the sampler's time
     /// @param out the preallocated output (shape of x)
     /// @throws mrsolve::invalid_argument if the module's result does not have out's shape, or does not
@@ -395,7 +416,13 @@ public:
             time_ = batched ? at::empty({items}, x.options()) : at::empty({}, x.options());
         }
         time_.fill_(options_.time_scale * t);
-        const c10::IValue result = module_.forward({x, mu, time_});
+        inputs_[0] = x;
+        inputs_[1] = mu;
+        inputs_[2] = time_;
+        const c10::IValue result = module_.forward(inputs_);
+        // Drop the references to x and mu: the caller owns them.
+        inputs_[0] = c10::IValue();
+        inputs_[1] = c10::IValue();
         if (!result.isTensor()) detail::throw_invalid("torchscript_model: forward(x, mu, t) did not return a tensor");
         const at::Tensor& r = result.toTensor();
         if (r.sizes() != out.sizes())
@@ -417,6 +444,7 @@ private:
     torch::jit::script::Module module_;
     torchscript_model_options options_;
     at::Tensor time_;
+    std::vector<c10::IValue> inputs_ = std::vector<c10::IValue>(3);  // x, mu, t, then the extra inputs
     std::int64_t calls_ = 0;
 };
 
