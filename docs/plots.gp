@@ -169,3 +169,34 @@ do for [fmt in "png svg"] {
     unset multiplot
     unset output
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The coefficient families: α, σ and λ against t.
+families = datadir."/families.dat"
+do for [fmt in "png svg"] {
+    eval set_terminal(fmt, 1600, 600)
+    set output sprintf("%s/families.%s", imgdir, fmt)
+    reset
+    set multiplot layout 1, 3 title "The shipped coefficient families (T = 100, max\\_sigma = 50, eps = 0.005)" \
+        font ",15" margins 0.05, 0.98, 0.14, 0.84 spacing 0.06, 0.0
+    set grid lc rgb "#EEEEEE"
+    set xlabel "t (table steps)"
+    set xrange [0:100]
+    set key top right font ",11"
+    set title "α(t): how much of x_0 − μ is left" font ",14"
+    plot families using 1:2 with lines lw 2 lc rgb "#0072B2" title "cosine table", \
+         families using 1:5 with lines lw 2 lc rgb "#D55E00" title "linear table", \
+         families using 1:8 with lines lw 2 dt (6, 4) lc rgb "#000000" title "continuous cosine"
+    set title "σ(t): the noise standard deviation" font ",14"
+    set key bottom right
+    plot families using 1:3 with lines lw 2 lc rgb "#0072B2" title "cosine table", \
+         families using 1:6 with lines lw 2 lc rgb "#D55E00" title "linear table", \
+         families using 1:9 with lines lw 2 dt (6, 4) lc rgb "#000000" title "continuous cosine"
+    set title "λ(t) = ln(α/σ): the half log-SNR the solvers step in" font ",14"
+    set key top right
+    plot families using 1:4 with lines lw 2 lc rgb "#0072B2" title "cosine table", \
+         families using 1:7 with lines lw 2 lc rgb "#D55E00" title "linear table", \
+         families using 1:10 with lines lw 2 dt (6, 4) lc rgb "#000000" title "continuous cosine"
+    unset multiplot
+    unset output
+}

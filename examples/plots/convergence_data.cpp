@@ -302,6 +302,30 @@ int write_trajectory(const std::filesystem::path& dir) {
     return failures;
 }
 
+/// α(t), σ(t) and λ(t) of the shipped families (docs/img/families.*): the discrete cosine and linear
+/// tables (T = 100, max_sigma = 50, eps = 0.005) and the continuous cosine IR-SDE, on a fine grid of t.
+int write_families(const std::filesystem::path& dir) {
+    const mrsolve::irsde_parameters cosine{mrsolve::theta_schedule::cosine, 100, 50, 0.005};
+    const mrsolve::irsde_parameters linear{mrsolve::theta_schedule::linear, 100, 50, 0.005};
+    const mrsolve::irsde_table<double> cosine_table(cosine), linear_table(linear);
+    const mrsolve::ir_sde<double> cosine_continuous(cosine, 0.01);
+    auto out = open_output(dir / "families.dat");
+    out << "# t alpha sigma lambda (cosine table) alpha sigma lambda (linear table) alpha sigma lambda (continuous cosine)\n";
+    int failures = 0;
+    for (int i = 1; i <= 1000; ++i) {
+        const double t = 0.1 * i;
+        out << t;
+        for (const double v : {cosine_table.alpha(t), cosine_table.sigma(t), cosine_table.lambda(t), linear_table.alpha(t),
+                               linear_table.sigma(t), linear_table.lambda(t), cosine_continuous.alpha(t),
+                               cosine_continuous.sigma(t), cosine_continuous.lambda(t)}) {
+            out << ' ' << v;
+            failures += std::isfinite(v) ? 0 : 1;
+        }
+        out << '\n';
+    }
+    return failures;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -321,12 +345,13 @@ int main(int argc, char** argv) {
         failures += write_convergence(dir, "convergence_tables", mrsolve::irsde_table<double>(cosine), table_ladder,
                                       slopes_out);
         failures += write_trajectory(dir);
+        failures += write_families(dir);
         if (failures > 0) {
             std::fprintf(stderr, "mrsolve_plot_data: %d non-finite values\n", failures);
             return 1;
         }
-        std::printf("mrsolve_plot_data: wrote convergence{,_tables}_{ode,sde}.dat, convergence_slopes.txt and "
-                    "trajectory_*.dat to %s\n", dir.string().c_str());
+        std::printf("mrsolve_plot_data: wrote convergence{,_tables}_{ode,sde}.dat, convergence_slopes.txt, "
+                    "trajectory_*.dat and families.dat to %s\n", dir.string().c_str());
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mrsolve_plot_data: %s\n", e.what());
         return 1;

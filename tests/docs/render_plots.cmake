@@ -24,7 +24,7 @@ execute_process(COMMAND ${CMAKE_COMMAND} -E env LC_ALL=C.UTF-8
 if(NOT rc EQUAL 0 OR NOT "${out}${err}" STREQUAL "")
     message(FATAL_ERROR "gnuplot ${SCRIPT} failed or warned (exit ${rc}):\n${out}${err}")
 endif()
-foreach(figure IN ITEMS convergence convergence_tables trajectory)
+foreach(figure IN ITEMS convergence convergence_tables trajectory families)
     foreach(format IN ITEMS png svg)
         set(file ${WORK_DIR}/img/${figure}.${format})
         if(NOT EXISTS ${file})
