@@ -96,7 +96,7 @@ inline constexpr named_backend missing_backend_header =
 
 /// @brief Primary template: no backend. Specialise it (see traits.hpp) to make a type a state.
 ///
-/// Empty, so that State<S> is false; for a type of a library mrsolve has a backend for, whose header is
+/// Empty, so that `State<S>` is false; for a type of a library mrsolve has a backend for, whose header is
 /// not included, it fails to compile with a message naming the header instead.
 /// @tparam State the state type
 template <class State>
