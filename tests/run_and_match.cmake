@@ -1,6 +1,7 @@
-# Runs a program and passes only if it exits 0 and its output matches a regular expression (CTest's
-# PASS_REGULAR_EXPRESSION alone would ignore the exit status).
-#   cmake -DPATTERN=<regex> -P run_and_match.cmake -- <program> [args...]
+# Runs a program and passes only if it exits with the expected status (0 unless EXIT_CODE says otherwise)
+# and its output matches a regular expression (CTest's PASS_REGULAR_EXPRESSION alone would ignore the
+# exit status).
+#   cmake -DPATTERN=<regex> [-DEXIT_CODE=<n>] -P run_and_match.cmake -- <program> [args...]
 set(command "")
 set(collect OFF)
 math(EXPR last "${CMAKE_ARGC} - 1")
@@ -16,8 +17,11 @@ if(NOT command)
 endif()
 execute_process(COMMAND ${command} RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE output)
 message("${output}")
-if(NOT status EQUAL 0)
-    message(FATAL_ERROR "run_and_match: '${command}' exited with ${status}")
+if(NOT DEFINED EXIT_CODE)
+    set(EXIT_CODE 0)
+endif()
+if(NOT status STREQUAL "${EXIT_CODE}")
+    message(FATAL_ERROR "run_and_match: '${command}' exited with ${status}, expected ${EXIT_CODE}")
 endif()
 if(NOT output MATCHES "${PATTERN}")
     message(FATAL_ERROR "run_and_match: the output of '${command}' does not match: ${PATTERN}")

@@ -4,6 +4,7 @@
 // formulas of §2.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
@@ -219,6 +220,59 @@ TEST_CASE("max_sigma >= 1 is in pixel units (/255), below 1 it is taken as it is
     CHECK(b.stationary_std() == 0.5);
     const mrsolve::ir_sde<double> c({theta_schedule::cosine, 10, 255, 0.005});
     CHECK(c.stationary_std() == doctest::Approx(1.0));
+}
+
+TEST_CASE("stationary_std gives lambda_s itself and builds what the published max_sigma builds for that lambda_s") {
+    using mrsolve::irsde_parameters;
+    struct same_level {
+        double max_sigma, lambda_s;
+    };
+    // Pixel units (50/255, 255/255) and values below 1 (taken as they are, up to just below the jump).
+    for (const same_level c : {same_level{50, 50.0 / 255}, same_level{255, 1.0}, same_level{0.5, 0.5},
+                               same_level{0.99, 0.99}}) {
+        for (const auto shape : {theta_schedule::constant, theta_schedule::linear, theta_schedule::cosine}) {
+            CAPTURE(c.max_sigma);
+            CAPTURE(shape_name(shape));
+            const irsde_parameters published{shape, 100, c.max_sigma, 0.005};
+            const irsde_parameters explicit_std{.schedule = shape, .steps = 100, .eps = 0.005, .stationary_std = c.lambda_s};
+            CHECK(mrsolve::stationary_std_of(published) == c.lambda_s);
+            CHECK(mrsolve::stationary_std_of(explicit_std) == c.lambda_s);
+            const mrsolve::irsde_table<double> a(published), b(explicit_std);
+            CHECK(a.stationary_std() == b.stationary_std());
+            CHECK(std::ranges::equal(a.alpha_table(), b.alpha_table()));
+            CHECK(std::ranges::equal(a.sigma_table(), b.sigma_table()));
+            CHECK(std::ranges::equal(a.lambda_table(), b.lambda_table()));
+            const mrsolve::ir_sde<double> c_published(published), c_explicit(explicit_std);
+            CHECK(c_published.stationary_std() == c_explicit.stationary_std());
+            for (const double t : {0.1, 1.0, 37.5, 100.0}) CHECK(c_published.sigma(t) == c_explicit.sigma(t));
+        }
+    }
+    // The trap the explicit form avoids: at 1 the published argument switches to pixel units.
+    CHECK(mrsolve::irsde_table<double>(irsde_parameters{.max_sigma = 1}).stationary_std() == doctest::Approx(1.0 / 255));
+    CHECK(mrsolve::irsde_table<double>(irsde_parameters{.stationary_std = 1.0}).stationary_std() == 1.0);
+    CHECK(mrsolve::ir_sde<double>(irsde_parameters{.stationary_std = 1.0}).stationary_std() == 1.0);
+    // When set, stationary_std is what counts: max_sigma is not used (not even checked).
+    CHECK(mrsolve::irsde_table<double>(irsde_parameters{.max_sigma = 50, .stationary_std = 0.3}).stationary_std() == 0.3);
+    CHECK(mrsolve::irsde_table<double>(irsde_parameters{.max_sigma = -1, .stationary_std = 0.3}).stationary_std() == 0.3);
+}
+
+TEST_CASE("stationary_std that is not finite and positive throws, naming the value") {
+    using mrsolve::irsde_parameters;
+    struct bad_value {
+        double value;
+        const char* text;
+    };
+    const double inf = std::numeric_limits<double>::infinity();
+    for (const bad_value c : {bad_value{0.0, "got 0"}, bad_value{-0.25, "got -0.25"}, bad_value{-inf, "got -inf"},
+                              bad_value{inf, "got inf"}, bad_value{std::numeric_limits<double>::quiet_NaN(), "got nan"}}) {
+        CAPTURE(c.text);
+        const irsde_parameters p{.stationary_std = c.value};
+        const std::string expected = std::string("stationary_std (lambda_s) must be finite and > 0, ") + c.text;
+        CHECK_THROWS_WITH_AS((void)mrsolve::stationary_std_of(p), doctest::Contains(expected.c_str()),
+                             mrsolve::invalid_argument);
+        CHECK_THROWS_WITH_AS(mrsolve::irsde_table<double>{p}, doctest::Contains(expected.c_str()), mrsolve::invalid_argument);
+        CHECK_THROWS_WITH_AS(mrsolve::ir_sde<double>{p}, doctest::Contains(expected.c_str()), mrsolve::invalid_argument);
+    }
 }
 
 TEST_CASE("tables: linear interpolation at fractional t and extrapolation beyond the ends") {

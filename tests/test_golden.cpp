@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <mrsolve/golden/replay.hpp>
 #include <sstream>
 #include <string>
@@ -62,6 +63,44 @@ TEST_CASE("golden parser rejects malformed files with a message naming the probl
     CHECK_THROWS_WITH_AS((void)parse("nfe 2\nn 2\nmu 1\n"), doctest::Contains("'mu' has 1 values"), mrsolve::invalid_argument);
     CHECK_THROWS_WITH_AS((void)parse("bogus 1\n"), doctest::Contains("unknown key 'bogus'"), mrsolve::invalid_argument);
     CHECK_THROWS_AS((void)mrsolve::read_golden("/nonexistent/file.txt"), mrsolve::invalid_argument);
+}
+
+TEST_CASE("golden parser names the line of a configuration field that mrsolve does not know") {
+    std::ifstream file(MRSOLVE_TEST_DATA_DIR "/golden/ode_data_o2_linspace_nfe10.txt");
+    std::stringstream buffer;
+    buffer << file.rdbuf();
+    const std::string recording = buffer.str();
+    // The recording with its first `from` replaced by `to`, parsed.
+    const auto parse_edited = [&](const std::string& from, const std::string& to) {
+        std::string text = recording;
+        const auto at = text.find(from);
+        REQUIRE(at != std::string::npos);
+        text.replace(at, from.size(), to);
+        std::istringstream in(text);
+        return mrsolve::parse_golden(in);
+    };
+    CHECK_NOTHROW((void)parse_edited("solver ode\n", "solver ode\n"));
+    struct edit {
+        const char* from;
+        const char* to;
+        const char* message;
+    };
+    for (const edit e : {
+             edit{"irsde cosine", "irsde cosin", "golden file line 2: 'irsde': unknown theta schedule 'cosin'"},
+             edit{"eps=0.005", "eps=2", "golden file line 2: 'irsde': IR-SDE eps must lie in (0, 1), got 2"},
+             edit{"max_sigma=50", "max_sigma=-1", "golden file line 2: 'irsde': max_sigma must be finite and > 0"},
+             edit{"solver ode\n", "solver odee\n", "golden file line 3: 'solver': unknown solver 'odee'"},
+             edit{"parameterization data", "parameterization date",
+                  "golden file line 4: 'parameterization': unknown parameterization 'date'"},
+             edit{"order 2", "order 4", "golden file line 5: 'order': mr_ode supports orders 1, 2 and 3, got order 4"},
+             edit{"fit_target noise", "fit_target noize", "golden file line 6: 'fit_target': unknown fit target 'noize'"},
+             edit{"time_schedule linspace", "time_schedule linspaced",
+                  "golden file line 7: 'time_schedule': unknown time schedule 'linspaced'"},
+             edit{"solver ode\n", "", "golden file: missing 'solver'"},
+         }) {
+        CAPTURE(e.to);
+        CHECK_THROWS_WITH_AS((void)parse_edited(e.from, e.to), doctest::Contains(e.message), mrsolve::invalid_argument);
+    }
 }
 
 }  // namespace test_golden

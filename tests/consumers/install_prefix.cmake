@@ -1,6 +1,8 @@
 # Fixture set-up for the find_package consumer: installs the outer build into a fresh prefix.
 #   cmake -DBUILD_DIR=<outer build> -DPREFIX=<prefix> -DINCLUDEDIR=<rel. dir> -DCMAKEDIR=<rel. dir>
-#         [-DCONFIG=<config>] [-DCLEAN_DIRS=<dir>|<dir>...] -P install_prefix.cmake
+#         [-DCONFIG=<config>] [-DCLEAN_DIRS=<dir>|<dir>...] [-DTOOLS=<rel. path>|<rel. path>...]
+#         -P install_prefix.cmake
+# TOOLS lists installed programs (relative to the prefix) that must be there and answer --help.
 # The prefix (and the consumer's old build, listed in CLEAN_DIRS, '|'-separated) are removed first,
 # so that nothing left by an earlier run can make the consumer pass.
 foreach(variable IN ITEMS BUILD_DIR PREFIX INCLUDEDIR CMAKEDIR)
@@ -29,5 +31,17 @@ foreach(path IN ITEMS
         ${CMAKEDIR}/mrsolveTargets.cmake)
     if(NOT EXISTS "${PREFIX}/${path}")
         message(FATAL_ERROR "install_prefix.cmake: ${PREFIX}/${path} was not installed")
+    endif()
+endforeach()
+
+# The tools: installed, and runnable from the prefix.
+string(REPLACE "|" ";" tools "${TOOLS}")
+foreach(tool IN LISTS tools)
+    if(NOT EXISTS "${PREFIX}/${tool}")
+        message(FATAL_ERROR "install_prefix.cmake: ${PREFIX}/${tool} was not installed")
+    endif()
+    execute_process(COMMAND "${PREFIX}/${tool}" --help RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE output)
+    if(NOT status EQUAL 0 OR NOT output MATCHES "usage: ")
+        message(FATAL_ERROR "install_prefix.cmake: '${PREFIX}/${tool} --help' exited with ${status}:\n${output}")
     endif()
 endforeach()

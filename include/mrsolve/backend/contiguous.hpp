@@ -32,14 +32,16 @@ template <class S>
 concept EigenLike = requires { S::RowsAtCompileTime; };
 
 /// @brief A container with contiguous float/double storage (`std::data`, `std::size`) that can be
-/// constructed with a size (std::vector<float>, std::vector<double>, …).
+/// constructed with a size (std::vector<float>, std::vector<double>, …). Not an xtensor container, which
+/// has its own backend: xt::xarray is constructible from a scalar, so it would look like one.
 template <class S>
 concept ContiguousContainer = requires(S& s, const S& cs) {
     { std::data(s) };
     { std::size(cs) } -> std::convertible_to<std::size_t>;
     requires std::is_pointer_v<decltype(std::data(s))>;
     requires std::floating_point<std::remove_pointer_t<decltype(std::data(s))>>;
-} && std::constructible_from<S, std::size_t> && !EigenLike<S>;
+} && std::constructible_from<S, std::size_t> && !EigenLike<S> &&
+                              detail::backend_named_by<S>() != detail::named_backend::xtensor;
 
 namespace detail {
 

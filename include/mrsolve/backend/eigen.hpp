@@ -105,4 +105,10 @@ struct backend_traits<Eigen::Array<Scalar, R, C, O, MR, MC>>
     : std::conditional_t<std::is_floating_point_v<Scalar>, eigen_backend<Eigen::Array<Scalar, R, C, O, MR, MC>>,
                          eigen_not_a_state> {};
 
+namespace detail {
+/// This header is included: an Eigen type that is not a state here is simply not one (see traits.hpp).
+template <class S>
+inline constexpr bool backend_header_included<named_backend::eigen, S> = true;
+}  // namespace detail
+
 }  // namespace mrsolve

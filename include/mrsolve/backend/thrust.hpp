@@ -560,4 +560,10 @@ struct backend_traits<thrust::device_vector<T, Alloc>> {
     }
 };
 
+namespace detail {
+/// This header is included: a Thrust type that is not a state here is simply not one (see traits.hpp).
+template <class S>
+inline constexpr bool backend_header_included<named_backend::thrust, S> = true;
+}  // namespace detail
+
 }  // namespace mrsolve

@@ -26,20 +26,94 @@
 ///    stored. Its results must be bitwise those of fill_normal into a state followed by linear_map with
 ///    that state as the last input. With it, a stochastic step driven by counter_noise is one pass
 ///    (one kernel) instead of two and moves no noise vector through memory.
+///
+/// A state type of a library mrsolve has a backend for (Eigen, xtensor, Thrust, LibTorch) used without that
+/// backend's header fails to compile with a message naming the header to include.
 
 #include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
+#include <type_traits>
 
 namespace mrsolve {
 
 class philox_normal;  // noise/normal.hpp
 
+namespace detail {
+
+/// The libraries whose state types mrsolve recognises by name, to say which backend header is missing.
+enum class named_backend { none, eigen, xtensor, thrust, libtorch };
+
+/// The name of T as the compiler spells it ("Eigen::Matrix<double, -1, 1>", "at::Tensor"); empty where
+/// the compiler does not say.
+template <class T>
+consteval std::string_view type_name() {
+#if defined(__clang__) || defined(__GNUC__)
+    const std::string_view f = __PRETTY_FUNCTION__;  // "… [with T = NAME; …]" (GCC), "… [T = NAME]" (Clang)
+    const auto at = f.find("T = ");
+    if (at == std::string_view::npos) return {};
+    const auto end = f.find_first_of(";]", at + 4);
+    return f.substr(at + 4, end == std::string_view::npos ? std::string_view::npos : end - (at + 4));
+#elif defined(_MSC_VER)
+    std::string_view f = __FUNCSIG__;  // "… type_name<class NAME>(void)"
+    const auto at = f.find("type_name<");
+    if (at == std::string_view::npos) return {};
+    f.remove_prefix(at + 10);
+    for (const std::string_view tag : {"class ", "struct "})
+        if (f.starts_with(tag)) f.remove_prefix(tag.size());
+    return f;
+#else
+    return {};
+#endif
+}
+
+/// The library a type belongs to, by its namespace (only the start of the name is used).
+template <class T>
+consteval named_backend backend_named_by() {
+    const std::string_view name = type_name<std::remove_cvref_t<T>>();
+    if (name.starts_with("Eigen::")) return named_backend::eigen;
+    if (name.starts_with("xt::")) return named_backend::xtensor;
+    if (name.starts_with("thrust::")) return named_backend::thrust;
+    if (name == "at::Tensor") return named_backend::libtorch;  // torch::Tensor is at::Tensor
+    return named_backend::none;
+}
+
+/// True once a backend's header is included: backend/eigen.hpp, backend/xtensor.hpp and backend/thrust.hpp
+/// specialise it. A template on the state, so that it is read where a state is used, after the includes.
+/// (LibTorch's adapter specialises backend_traits<at::Tensor> itself, so that type never reaches the
+/// primary template once the adapter is included.)
+template <named_backend Backend, class S>
+inline constexpr bool backend_header_included = false;
+
+/// The library whose backend header S needs but which is not included (none: no such header is missing).
+template <class S>
+inline constexpr named_backend missing_backend_header =
+    backend_header_included<backend_named_by<S>(), S> ? named_backend::none : backend_named_by<S>();
+
+}  // namespace detail
+
 /// @brief Primary template: no backend. Specialise it (see traits.hpp) to make a type a state.
+///
+/// Empty, so that `State<S>` is false; for a type of a library mrsolve has a backend for, whose header is
+/// not included, it fails to compile with a message naming the header instead.
 /// @tparam State the state type
 template <class State>
-struct backend_traits {};
+struct backend_traits {
+    static_assert(detail::missing_backend_header<State> != detail::named_backend::eigen,
+                  "mrsolve: this state is an Eigen type, but <mrsolve/backend/eigen.hpp> is not included; "
+                  "include it to sample Eigen matrices and arrays (CMake: link mrsolve::eigen)");
+    static_assert(detail::missing_backend_header<State> != detail::named_backend::xtensor,
+                  "mrsolve: this state is an xtensor type, but <mrsolve/backend/xtensor.hpp> is not included; "
+                  "include it to sample xt::xtensor and xt::xarray (CMake: link mrsolve::xtensor)");
+    static_assert(detail::missing_backend_header<State> != detail::named_backend::thrust,
+                  "mrsolve: this state is a Thrust type, but <mrsolve/backend/thrust.hpp> is not included; "
+                  "include it to sample thrust::device_vector (CMake: link mrsolve::thrust)");
+    static_assert(detail::missing_backend_header<State> != detail::named_backend::libtorch,
+                  "mrsolve: this state is a torch::Tensor, but <mrsolve/adapters/libtorch.hpp> is not included; "
+                  "include it to sample tensors (CMake: link mrsolve::libtorch)");
+};
 
 /// @brief A type that a backend makes usable as a sampler state.
 template <class S>

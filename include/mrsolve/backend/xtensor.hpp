@@ -230,4 +230,10 @@ template <class ET, class FS, xt::layout_type L, bool SH, class Tag>
 struct backend_traits<xt::xfixed_container<ET, FS, L, SH, Tag>>
     : detail::xtensor_backend_of<xt::xfixed_container<ET, FS, L, SH, Tag>> {};
 
+namespace detail {
+/// This header is included: an xtensor type that is not a state here is simply not one (see traits.hpp).
+template <class S>
+inline constexpr bool backend_header_included<named_backend::xtensor, S> = true;
+}  // namespace detail
+
 }  // namespace mrsolve

@@ -6,6 +6,8 @@
 /// (`irsde`, `solver`, `parameterization`, `order`, `fit_target`, `time_schedule`, `nfe`, `lambda_min`,
 /// `thresholding`, `denoise_last`, `n`), the toy data (`mu`, `data_mean`, `data_std`), `x_T`, the
 /// `timesteps`, for SDE cases `noise k …` (the normals of step k), every `state k …` and the `output`.
+/// The configuration is checked while parsing, so that an unknown name or a bad value is reported with
+/// its line rather than later, by the replay.
 
 #include <cmath>
 #include <cstddef>
@@ -18,6 +20,12 @@
 #include <vector>
 
 #include "../error.hpp"
+#include "../prediction/fit_target.hpp"
+#include "../prediction/parameterization.hpp"
+#include "../schedule/schedule.hpp"
+#include "../sde/irsde_table.hpp"
+#include "../solver/mr_ode.hpp"
+#include "../solver/mr_sde.hpp"
 
 namespace mrsolve {
 
@@ -71,18 +79,58 @@ inline int parse_int(const std::string& token, const std::string& key, int line)
     return static_cast<int>(v);
 }
 
+/// The lines of the configuration keys (0: the key is absent).
+struct golden_config_lines {
+    int irsde = 0, solver = 0, parameterization = 0, order = 0, fit_target = 0, time_schedule = 0;
+};
+
+/// Runs check(); an invalid_argument it throws comes back naming the key's line (or the key as missing).
+template <class Check>
+void check_golden_key(int line, const char* key, Check check) {
+    if (line == 0) throw_invalid("golden file: missing '", key, "'");
+    try {
+        check();
+    } catch (const invalid_argument& e) {
+        throw_invalid("golden file line ", line, ": '", key, "': ", e.what());
+    }
+}
+
+/// Checks the family, solver and naming fields, which the replay would otherwise reject without a line.
+inline void check_golden_configuration(const golden_record& r, const golden_config_lines& lines) {
+    if (lines.irsde != 0)
+        check_golden_key(lines.irsde, "irsde", [&] {
+            validate(irsde_parameters{parse_theta_schedule(r.family_schedule), r.table_steps, r.max_sigma, r.eps});
+        });
+    check_golden_key(lines.solver, "solver", [&] {
+        if (r.solver != "ode" && r.solver != "sde") throw_invalid("unknown solver '", r.solver, "' (expected ode or sde)");
+    });
+    check_golden_key(lines.parameterization, "parameterization", [&] {
+        if (r.parameterization != "noise" && r.parameterization != "data")
+            throw_invalid("unknown parameterization '", r.parameterization, "' (expected noise or data)");
+    });
+    check_golden_key(lines.order, "order", [&] {
+        if (r.solver == "ode") mr_ode<noise_prediction>{r.order}.validate();
+        else mr_sde<noise_prediction>{r.order}.validate();
+    });
+    check_golden_key(lines.fit_target, "fit_target", [&] { (void)parse_fit_target(r.fit_target); });
+    check_golden_key(lines.time_schedule, "time_schedule", [&] { (void)parse_schedule_kind(r.time_schedule); });
+}
+
 }  // namespace detail
 
 /// @brief Parses a golden recording from a stream.
 /// @param in the text
 /// @return the record
 /// @throws mrsolve::invalid_argument naming the line and value for malformed input, missing keys,
-///         vectors whose length is not n, or a timestep count other than nfe + 1
+///         vectors whose length is not n, a timestep count other than nfe + 1, or a configuration mrsolve
+///         does not know (θ schedule, IR-SDE parameters, solver, parameterization, order, fit target,
+///         time schedule)
 [[nodiscard]] inline golden_record parse_golden(std::istream& in) {
     golden_record r;
     std::string line;
     int number = 0;
     bool seen_n = false, seen_nfe = false;
+    detail::golden_config_lines lines;
     const auto vector_of = [&](std::istringstream& rest, const std::string& key) {
         std::vector<double> v;
         std::string token;
@@ -102,6 +150,7 @@ inline int parse_int(const std::string& token, const std::string& key, int line)
         std::string key;
         if (!(rest >> key)) continue;
         if (key == "irsde") {
+            lines.irsde = number;
             std::string token;
             if (!(rest >> r.family_schedule)) detail::throw_invalid("golden file line ", number, ": 'irsde' has no schedule");
             while (rest >> token) {
@@ -113,12 +162,22 @@ inline int parse_int(const std::string& token, const std::string& key, int line)
                 else if (name == "eps") r.eps = detail::parse_number(value, name, number);
                 else detail::throw_invalid("golden file line ", number, ": unknown irsde parameter '", name, "'");
             }
-        } else if (key == "solver") r.solver = single(rest, key);
-        else if (key == "parameterization") r.parameterization = single(rest, key);
-        else if (key == "order") r.order = detail::parse_int(single(rest, key), key, number);
-        else if (key == "fit_target") r.fit_target = single(rest, key);
-        else if (key == "time_schedule") r.time_schedule = single(rest, key);
-        else if (key == "nfe") { r.nfe = detail::parse_int(single(rest, key), key, number); seen_nfe = true; }
+        } else if (key == "solver") {
+            r.solver = single(rest, key);
+            lines.solver = number;
+        } else if (key == "parameterization") {
+            r.parameterization = single(rest, key);
+            lines.parameterization = number;
+        } else if (key == "order") {
+            r.order = detail::parse_int(single(rest, key), key, number);
+            lines.order = number;
+        } else if (key == "fit_target") {
+            r.fit_target = single(rest, key);
+            lines.fit_target = number;
+        } else if (key == "time_schedule") {
+            r.time_schedule = single(rest, key);
+            lines.time_schedule = number;
+        } else if (key == "nfe") { r.nfe = detail::parse_int(single(rest, key), key, number); seen_nfe = true; }
         else if (key == "lambda_min") r.lambda_min = detail::parse_number(single(rest, key), key, number);
         else if (key == "thresholding") r.thresholding = detail::parse_int(single(rest, key), key, number) != 0;
         else if (key == "denoise_last") r.denoise_last = detail::parse_int(single(rest, key), key, number) != 0;
@@ -161,6 +220,7 @@ inline int parse_int(const std::string& token, const std::string& key, int line)
         detail::throw_invalid("golden file: 'timesteps' has ", r.timesteps.size(), " values, expected nfe + 1 = ", r.nfe + 1);
     for (const auto& [k, v] : r.states)
         if (k > r.nfe) detail::throw_invalid("golden file: state index ", k, " exceeds nfe = ", r.nfe);
+    detail::check_golden_configuration(r, lines);
     return r;
 }
 

@@ -27,17 +27,18 @@ public:
     using real_type = Real;
 
     /// @brief Builds the family.
-    /// @param parameters θ shape, T, max_sigma (λ_s = max_sigma/255 if ≥ 1) and eps = α(T)
+    /// @param parameters θ shape, T, the noise level (stationary_std = λ_s, or the published max_sigma: λ_s =
+    ///        max_sigma/255 if ≥ 1, see irsde_parameters) and eps = α(T)
     /// @param t_min where sampling ends (data side); a negative value selects the default T/1000
-    /// @throws mrsolve::invalid_argument if T < 1, max_sigma ≤ 0, eps ∉ (0, 1) or t_min ∉ (0, T), or if the
-    ///         coefficients leave the range of Real at t_min or T (extreme eps, max_sigma or t_min)
+    /// @throws mrsolve::invalid_argument if T < 1, λ_s ≤ 0, eps ∉ (0, 1) or t_min ∉ (0, T), or if the
+    ///         coefficients leave the range of Real at t_min or T (extreme eps, λ_s or t_min)
     explicit ir_sde(const irsde_parameters& parameters = {}, Real t_min = -1) : parameters_(parameters) {
         detail::validate(parameters);
         T_ = static_cast<Real>(parameters.steps);
         t_min_ = t_min < 0 ? T_ / 1000 : t_min;
         if (!(t_min_ > 0 && t_min_ < T_))
             detail::throw_invalid("ir_sde t_min must lie in (0, T = ", T_, "), got ", t_min_);
-        lambda_s_ = static_cast<Real>(stationary_std_from_max_sigma(parameters.max_sigma));
+        lambda_s_ = static_cast<Real>(stationary_std_of(parameters));
         const Real s = Real(0.008);
         u0_ = s / (1 + s) * std::numbers::pi_v<Real> / 2;
         a_ = std::numbers::pi_v<Real> / (2 * T_ * (1 + s));
@@ -126,7 +127,7 @@ private:
     // α, σ/α and λ are monotone, so the two ends of [t_min, T] decide.
     void check_range() const {
         const auto fail = [&](const char* what, Real t, Real value) {
-            detail::throw_invalid("ir_sde with T = ", parameters_.steps, ", max_sigma = ", parameters_.max_sigma,
+            detail::throw_invalid("ir_sde with T = ", parameters_.steps, ", ", detail::noise_level_text(parameters_),
                                   ", eps = ", parameters_.eps, ", t_min = ", t_min_,
                                   " leaves the range of the scalar type: ", what, "(", t, ") = ", value);
         };

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <concepts>
 #include <numbers>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,6 +38,8 @@ enum class theta_schedule {
 /// @brief Stationary standard deviation λ_s from the published `max_sigma` argument.
 ///
 /// Values ≥ 1 are in 8-bit pixel units (λ_s = max_sigma/255); smaller values are taken as they are.
+/// Mind the jump at 1: 0.99 gives λ_s = 0.99, 1 gives λ_s ≈ 0.0039. irsde_parameters::stationary_std
+/// gives λ_s without this convention.
 /// @param max_sigma the published argument
 /// @return λ_s
 /// @throws mrsolve::invalid_argument if max_sigma is not finite and positive
@@ -47,18 +51,45 @@ enum class theta_schedule {
 }
 
 /// @brief Construction parameters of an IR-SDE, continuous or tabulated.
+///
+/// The noise level is λ_s, the stationary standard deviation (σ(t) → λ_s as α(t) → 0), given one of two ways:
+/// - `stationary_std`: λ_s itself, in the units of the state; prefer it, e.g.
+///   `irsde_parameters{.schedule = theta_schedule::cosine, .steps = 100, .eps = 0.005, .stationary_std = 0.2}`.
+/// - `max_sigma`, the published argument, used when stationary_std is unset. The trap: values ≥ 1 are in
+///   8-bit pixel units (λ_s = max_sigma/255), smaller ones are λ_s itself, so max_sigma = 0.99 and
+///   max_sigma = 1 differ by a factor of about 250 (stationary_std_from_max_sigma).
 struct irsde_parameters {
     theta_schedule schedule = theta_schedule::cosine;  ///< shape of θ
     int steps = 100;                                   ///< T: table steps (time runs over [0, T])
-    double max_sigma = 50;                             ///< published max_sigma (see stationary_std_from_max_sigma)
+    double max_sigma = 50;                             ///< published: λ_s = max_sigma/255 if ≥ 1, else max_sigma
     double eps = 0.005;                                ///< α(T) = eps; must lie in (0, 1)
+    std::optional<double> stationary_std = std::nullopt;  ///< λ_s itself; when set, max_sigma is not used
 };
+
+/// @brief The stationary standard deviation λ_s that parameters give: stationary_std when set, otherwise
+/// the published convention applied to max_sigma.
+/// @param parameters the IR-SDE parameters
+/// @return λ_s
+/// @throws mrsolve::invalid_argument if stationary_std is set and not finite and positive, or if it is unset
+///         and max_sigma is not finite and positive
+[[nodiscard]] inline double stationary_std_of(const irsde_parameters& parameters) {
+    if (!parameters.stationary_std) return stationary_std_from_max_sigma(parameters.max_sigma);
+    const double lambda_s = *parameters.stationary_std;
+    if (!(std::isfinite(lambda_s) && lambda_s > 0))
+        detail::throw_invalid("IR-SDE stationary_std (lambda_s) must be finite and > 0, got ", lambda_s);
+    return lambda_s;
+}
 
 namespace detail {
 inline void validate(const irsde_parameters& p) {
     if (p.steps < 1) throw_invalid("IR-SDE steps T must be >= 1, got ", p.steps);
-    (void)stationary_std_from_max_sigma(p.max_sigma);
+    (void)stationary_std_of(p);
     if (!(p.eps > 0 && p.eps < 1)) throw_invalid("IR-SDE eps must lie in (0, 1), got ", p.eps);
+}
+
+/// The noise level as the parameters give it, for messages: "stationary_std = …" or "max_sigma = …".
+inline std::string noise_level_text(const irsde_parameters& p) {
+    return p.stationary_std ? message("stationary_std = ", *p.stationary_std) : message("max_sigma = ", p.max_sigma);
 }
 }  // namespace detail
 
@@ -77,14 +108,14 @@ public:
     using real_type = Real;
 
     /// @brief Builds the tables.
-    /// @param parameters θ shape, T, max_sigma and eps
-    /// @throws mrsolve::invalid_argument if T < 1, max_sigma ≤ 0 or eps ∉ (0, 1), or if the tables leave
+    /// @param parameters θ shape, T, the noise level (stationary_std, or max_sigma) and eps
+    /// @throws mrsolve::invalid_argument if T < 1, λ_s ≤ 0 or eps ∉ (0, 1), or if the tables leave
     ///         the range of Real (α underflowing to 0, σ/α overflowing, σ₀ underflowing: extreme eps or
-    ///         max_sigma), or λ is not strictly decreasing in Real (eps so close to 1 that α rounds to 1)
+    ///         λ_s), or λ is not strictly decreasing in Real (eps so close to 1 that α rounds to 1)
     explicit irsde_table(const irsde_parameters& parameters = {}) : parameters_(parameters) {
         detail::validate(parameters);
         const int T = parameters.steps;
-        lambda_s_ = static_cast<Real>(stationary_std_from_max_sigma(parameters.max_sigma));
+        lambda_s_ = static_cast<Real>(stationary_std_of(parameters));
         theta_.resize(static_cast<std::size_t>(T) + 1);
         switch (parameters.schedule) {
             case theta_schedule::constant:
@@ -209,7 +240,7 @@ private:
     // schedules or NaN states far from the cause, so they are rejected here, naming the parameters.
     void check_tables() const {
         const auto fail = [&](const char* what, std::size_t j, Real value) {
-            detail::throw_invalid("IR-SDE tables with T = ", parameters_.steps, ", max_sigma = ", parameters_.max_sigma,
+            detail::throw_invalid("IR-SDE tables with T = ", parameters_.steps, ", ", detail::noise_level_text(parameters_),
                                   ", eps = ", parameters_.eps, " leave the range of the scalar type: ", what, "_", j,
                                   " = ", value);
         };
