@@ -1,0 +1,72 @@
+// mrsolve._core._reference_sample: the C++ result that the tests compare mrsolve.sample against. The same
+// solver, family, grid and options run entirely in C++ on std::vector<float|double> with the Gaussian
+// oracle as the model and counter_noise(seed): no Python, no tensor in the loop. A Python run of the
+// same configuration must give the same bits (tests/test_sample.py).
+
+#include "common.hpp"
+
+#include <span>
+#include <vector>
+
+namespace mrsolve::python {
+
+namespace {
+
+template <class T>
+std::vector<T> to_vector(const at::Tensor& t) {
+    const at::Tensor c = t.detach().to(at::kCPU, c10::CppTypeToScalarType<T>::value).contiguous();
+    return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
+}
+
+template <class T>
+at::Tensor to_tensor(const std::vector<T>& v, const at::Tensor& like) {
+    return at::from_blob(const_cast<T*>(v.data()), {static_cast<std::int64_t>(v.size())},
+                         at::TensorOptions().dtype(c10::CppTypeToScalarType<T>::value))
+        .clone()
+        .view(like.sizes());
+}
+
+template <class T, class Family>
+at::Tensor reference_run(const Family& family, const method_spec& spec, const std::vector<double>& data_mean,
+                         const std::vector<double>& data_std, const at::Tensor& x, const at::Tensor& mu,
+                         const std::vector<double>& grid, const sample_options& options, std::uint64_t seed) {
+    const gaussian_diagonal_oracle<Family> oracle(family, data_mean, data_std);
+    std::vector<T> xv = to_vector<T>(x);
+    const std::vector<T> muv = to_vector<T>(mu);
+    with_method(spec, [&](const auto& method) {
+        return sample(method, family, std::span<const double>(grid), oracle.model(options.fit), xv, muv, options,
+                      counter_noise(seed));
+    });
+    return to_tensor(xv, x);
+}
+
+}  // namespace
+
+void register_reference(py::module_& m) {
+    m.def(
+        "_reference_sample",
+        [](const py::object& family, const std::string& solver, const std::string& parameterization, int order,
+           const std::string& fit, const std::vector<double>& data_mean, const std::vector<double>& data_std,
+           const at::Tensor& x, const at::Tensor& mu, const std::vector<double>& grid, const std::string& orders,
+           std::uint64_t seed) {
+            method_spec spec;
+            spec.solver = solver;
+            spec.parameterization = parameterization;
+            spec.order = order;
+            sample_options options;
+            options.fit = parse_fit_target(fit);
+            options.orders = parse_order_policy(orders);
+            const bool single = x.scalar_type() == at::kFloat;
+            if (!single && x.scalar_type() != at::kDouble)
+                detail::throw_invalid("_reference_sample: x must be float32 or float64");
+            return with_family(family, [&](const auto& fam) {
+                py::gil_scoped_release release;
+                return single ? reference_run<float>(fam, spec, data_mean, data_std, x, mu, grid, options, seed)
+                              : reference_run<double>(fam, spec, data_mean, data_std, x, mu, grid, options, seed);
+            });
+        },
+        "Internal (tests): mrsolve::sample in C++ on std::vector<float|double> (x's dtype) with the diagonal "
+        "Gaussian oracle as the model and counter_noise(seed); returns the result shaped like x.");
+}
+
+}  // namespace mrsolve::python
