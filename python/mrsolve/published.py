@@ -134,7 +134,7 @@ class MRSampler:
             from tqdm import tqdm
             bar = tqdm(desc="sampling", total=M, position=position, colour="green", leave=False)
         if record:
-            states.append(x.cpu())
+            states.append(_snapshot(x))
             if save:
                 save(x, "prior_sample.png")
         previous = [x.clone()] if record else None
@@ -151,8 +151,8 @@ class MRSampler:
             if self.denoise_last and i == M:
                 to = "data"
             a, b, c = _core.conversion(self.table, self.fit_target, to, t_prev)
-            qbuffer.append((a * previous[0] + b * cond + c * info["model_output"]).cpu())
-            states.append(info["x"].cpu())
+            qbuffer.append(_snapshot(a * previous[0] + b * cond + c * info["model_output"]))
+            states.append(_snapshot(info["x"]))
             previous[0] = info["x"].clone()
             if save:
                 save(info["x"], f"step_{i}.png")
@@ -171,6 +171,11 @@ class MRSampler:
                 bar.close()
         samples = torch.clip(x, 0, 1.0)
         return samples, qbuffer, states
+
+
+def _snapshot(t):
+    # A CPU copy: the sampler's tensors are overwritten by later steps (and .cpu() of a CPU tensor is itself).
+    return t.detach().to("cpu", copy=True)
 
 
 def _image_writer(savedir):
