@@ -42,6 +42,24 @@ class MRSampler:
     def __init__(self, sde, opt, num_sample_steps, solver_type="ode", parameterization="data", order=2,
                  fit_target="data", lambda_min=-float("inf"), time_schedule="linspace", timestep_offset=0, rho=7.0,
                  thresholding=False, threshold_ratio=0.995, threshold_max=1.5, denoise_last=False, *, noise=None):
+        """The published constructor.
+
+        Args:
+            sde: the user's IR-SDE object (see the class docstring).
+            opt: the training options; ``opt["sde"]`` gives schedule, T, max_sigma and eps of the tables.
+            num_sample_steps: M, the NFE.
+            solver_type: 'ode' (orders 1-3) or 'sde' (orders 1-2).
+            parameterization: 'data' or 'noise', what the solver integrates.
+            order: the solver order.
+            fit_target: what the network returns: 'data', 'noise' or 'velocity'.
+            lambda_min: lambda-clipping bound of the grid.
+            time_schedule: 'linspace', 'leading', 'trailing', 'karras-n', 'karras-t' or 'linear-lambda'
+                (and mrsolve's 'time-quadratic').
+            timestep_offset: the offset of 'leading'; rho: rho of the Karras schedules.
+            thresholding, threshold_ratio, threshold_max: dynamic thresholding (not available: ValueError).
+            denoise_last: replace the last step by the data prediction at t_{M-1}.
+            noise: mrsolve addition: None (torch's generator, as published) or a callable noise(z, step).
+        """
         if solver_type not in ("ode", "sde"):
             raise ValueError(f"solver_type must be 'ode' or 'sde', got {solver_type!r}")
         if parameterization not in ("noise", "data"):
