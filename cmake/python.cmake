@@ -6,6 +6,21 @@
 
 set(mrsolve_python_missing "")
 if(PROJECT_IS_TOP_LEVEL OR MRSOLVE_BUILD_PYTHON)
+    # Unless an interpreter was named, take the first of python3 on PATH and the system's /usr/bin/python3
+    # that imports torch: a pyenv or conda python3 first on PATH often has no torch while Debian's has.
+    if(NOT Python3_EXECUTABLE)
+        find_program(mrsolve_path_python3 NAMES python3 NO_CACHE)
+        foreach(candidate IN ITEMS ${mrsolve_path_python3} /usr/bin/python3)
+            if(EXISTS ${candidate})
+                execute_process(COMMAND ${candidate} -c "import torch" RESULT_VARIABLE mrsolve_candidate_torch
+                                OUTPUT_QUIET ERROR_QUIET)
+                if(mrsolve_candidate_torch EQUAL 0)
+                    set(Python3_EXECUTABLE ${candidate} CACHE FILEPATH "The Python interpreter of the mrsolve package")
+                    break()
+                endif()
+            endif()
+        endforeach()
+    endif()
     find_package(Python3 COMPONENTS Interpreter Development.Module QUIET)
     if(NOT Python3_FOUND)
         list(APPEND mrsolve_python_missing "Python3 (interpreter and development files)")
