@@ -5,6 +5,7 @@
 
 #include "common.hpp"
 
+#include <chrono>
 #include <span>
 #include <vector>
 
@@ -43,6 +44,29 @@ at::Tensor reference_run(const Family& family, const method_spec& spec, const st
 }  // namespace
 
 void register_reference(py::module_& m) {
+    m.def(
+        "_time_cpp_loop",
+        [](const table_family& family, at::Tensor x, const at::Tensor& mu, const std::vector<double>& grid, int repeats) {
+            // The C++ loop alone: mr_ode<data_prediction> order 2, published loop options, on the tensor
+            // adapter, with a model that costs nothing (it leaves its output as it is). Returns seconds per run.
+            py::gil_scoped_release release;
+            at::NoGradGuard no_grad;
+            const auto zero_cost = [](const at::Tensor&, const at::Tensor&, double, at::Tensor&) {};
+            const sample_options options = sample_options::published(fit_target::data);
+            sampler<mr_ode<data_prediction>, table_family, at::Tensor> s(mr_ode<data_prediction>{.order = 2}, family, x, options);
+            const at::Tensor start = x.clone();
+            double best = 1e300;
+            for (int r = 0; r < repeats; ++r) {
+                x.copy_(start);
+                const auto t0 = std::chrono::steady_clock::now();
+                s.run(std::span<const double>(grid), zero_cost, x, mu);
+                best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            }
+            return best;
+        },
+        py::arg("sde"), py::arg("x"), py::arg("mu"), py::arg("grid"), py::arg("repeats"),
+        "Internal (benchmark): the fastest of `repeats` runs of the C++ loop (ODE-2, data prediction, published "
+        "options) on x with a zero-cost C++ model, in seconds.");
     m.def(
         "_reference_sample",
         [](const py::object& family, const std::string& solver, const std::string& parameterization, int order,
