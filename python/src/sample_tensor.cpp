@@ -51,8 +51,22 @@ struct python_model {
         if (!at::isFloatingType(r.scalar_type()))
             detail::throw_invalid("the model output at t = ", time, " has dtype ", c10::toString(r.scalar_type()),
                                   "; a floating-point tensor is needed");
-        // One copy into the sampler's workspace: the sampler never keeps a tensor the model may reuse.
-        out.copy_(r);
+        // The sampler only reads its model-output workspace (the fused update and the conversion take it as
+        // an input, the observer shows it), so a result it can read directly replaces the workspace handle:
+        // no copy. Anything else (another dtype, another layout, a tensor that overlaps x or mu only in part)
+        // is copied into a fresh tensor of x's kind; never into the previous handle, which may be the
+        // model's own tensor from the step before.
+        const bool direct = r.scalar_type() == out.scalar_type() && r.layout() == c10::kStrided &&
+                            r.is_contiguous() == out.is_contiguous() &&
+                            detail::torch_alias_of(r, x) != detail::torch_alias::partial &&
+                            detail::torch_alias_of(r, mu) != detail::torch_alias::partial;
+        if (direct) {
+            out = r;
+        } else {
+            at::Tensor copy = at::empty(out.sizes(), out.options());
+            copy.copy_(r);
+            out = std::move(copy);
+        }
     }
 };
 
