@@ -243,6 +243,21 @@ PYBIND11_MODULE(_core, m) {
         "The affine map (a, b, c) with q = a x + b mu + c out that turns a model output of fit target fit_from "
         "into fit_to ('noise', 'data' or 'velocity') at (x, t): the conversion the samplers apply.");
 
+    m.def(
+        "fill_normal",
+        [](at::Tensor z, std::uint64_t seed, std::uint64_t step) {
+            at::NoGradGuard no_grad;
+            if (z.scalar_type() != at::kFloat && z.scalar_type() != at::kDouble)
+                mrsolve::detail::throw_invalid("fill_normal: z has dtype ", c10::toString(z.scalar_type()),
+                                      "; float32 or float64 expected");
+            backend_traits<at::Tensor>::fill_normal(z, philox_normal(seed), step);
+            return z;
+        },
+        py::arg("z"), py::arg("seed"), py::arg("step") = 0,
+        "Fills z in place with the counter-based standard normals of (seed, step), element e (row-major) "
+        "receiving C++ philox_normal(seed).normal<T>(step, e), T = z's dtype: the normals the samplers use "
+        "(counter_noise(seed) at step k >= 1; stationary_start at step 0). Returns z.");
+
     bind_oracle<table_family>(m, "GaussianOracleTable",
                               "The closed-form Gaussian oracle (per-element Gaussian data) on an IRSDETable.");
     bind_oracle<continuous_family>(m, "GaussianOracleContinuous",
