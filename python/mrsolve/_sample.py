@@ -101,6 +101,8 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
             target shaped like x. ``t`` is a Python float in the family's time units times ``time_scale``
             (``time="float"``), or a tensor of shape [B] (B = x.shape[0]) of x's dtype and device
             (``time="tensor"``). x and mu are the sampler's own tensors: read them, never modify them in place.
+            The returned tensor is read where it lies when it is contiguous with x's dtype (no copy; the
+            sampler never writes it), and copied otherwise.
         mu: the condition (degraded image), a float32 or float64 tensor of any shape, on CPU or CUDA.
         x: the start state at the grid's first time, shaped like mu with its dtype and device; None: the
             stationary start ``stationary_start(mu, sde=sde, seed=seed)``.

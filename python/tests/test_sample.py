@@ -220,3 +220,14 @@ def test_a_model_that_returns_its_input_is_read_correctly():
     a, _ = mrsolve.sample(lambda x, m, t: x, mu, x_T, sde=table, nfe=5, solver="ode", fit_target="data")
     b, _ = mrsolve.sample(lambda x, m, t: x.clone(), mu, x_T, sde=table, nfe=5, solver="ode", fit_target="data")
     assert torch.equal(a, b)
+
+
+def test_progress_true_draws_a_tqdm_bar_or_says_what_is_missing():
+    table, oracle, mu, _, _ = gaussian_problem()
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="progress=True needs the tqdm package"):
+            mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=3, solver="ode", progress=True)
+    else:
+        assert mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=3, solver="ode", progress=True)[1].completed
