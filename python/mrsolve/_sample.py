@@ -8,10 +8,12 @@ import torch
 
 from . import _core
 
-SOLVERS = ("recommended", "ode", "sde", "unipc", "eta", "euler_maruyama", "euler_ode", "heun", "posterior")
+SOLVERS = ("recommended", "ode", "sde", "unipc", "eta", "euler_maruyama", "euler_ode", "heun", "posterior",
+           "singlestep")
 # The parameterization a solver integrates when none is given (the baselines offer only one).
 _DEFAULT_PARAMETERIZATION = {"ode": "data", "sde": "data", "unipc": "data", "eta": "data",
-                             "euler_maruyama": "noise", "euler_ode": "noise", "heun": "noise", "posterior": "data"}
+                             "euler_maruyama": "noise", "euler_ode": "noise", "heun": "noise", "posterior": "data",
+                             "singlestep": "data"}
 _DTYPES = (torch.float32, torch.float64)
 
 
@@ -73,6 +75,12 @@ def _tqdm_observer(total):
     return observe
 
 
+def _start_state(x, mu, sde, seed, inplace):
+    if x is None:
+        return stationary_start(mu, sde=sde, seed=seed)
+    return x if inplace else x.detach().clone(memory_format=torch.contiguous_format)
+
+
 def stationary_start(mu, *, sde, seed=0):
     """The start state x_T = mu + lambda_s z of an IR-SDE sampler, z the counter-based normals of (seed, step 0).
 
@@ -109,7 +117,10 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
         sde: the coefficient family, :class:`mrsolve.IRSDETable` or :class:`mrsolve.IRSDE`.
         nfe: the number of steps M (model evaluations for single-evaluation solvers; Heun makes 2 per step).
         solver: 'recommended' (C++ ``mrsolve::recommended(nfe)``: solver, order and schedule measured per
-            NFE), 'ode', 'sde', 'unipc', 'eta', 'euler_maruyama', 'euler_ode', 'heun' or 'posterior'.
+            NFE), 'ode', 'sde', 'unipc', 'eta', 'euler_maruyama', 'euler_ode', 'heun', 'posterior', or
+            'singlestep' (C++ ``singlestep_sampler``: ``nfe`` split by ``singlestep_orders(nfe, order)`` into
+            steps of order <= ``order`` (default 3) on a grid of that many steps; it takes no explicit grid,
+            noise, progress, orders or on_fault='stop').
         parameterization: 'data' or 'noise' (default: 'data', or the only one a baseline offers).
         order: the solver's order (default: the C++ solver object's default).
         fit_target: what the model returns: 'noise', 'data' or 'velocity'.
@@ -185,6 +196,21 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
             schedule = r["schedule"]
     if parameterization is None:
         parameterization = _DEFAULT_PARAMETERIZATION[solver]
+    if solver == "singlestep":
+        for name, value, default in (("grid", grid, None), ("noise", noise, None), ("progress", progress, None),
+                                     ("orders", orders, "lower_order_final"), ("on_fault", on_fault, "raise"),
+                                     ("denoise_last", denoise_last, False)):
+            if value is not default and value != default:
+                raise ValueError(f"solver='singlestep' does not take {name}={value!r}")
+        order = 3 if order is None else _check_int("order", order, 1)
+        with torch.no_grad():
+            mu_run = mu.detach().contiguous()
+            x_run = _start_state(x, mu_run, sde, seed, inplace)
+            stats = _core._singlestep(sde, parameterization, nfe, order,
+                                      schedule or "linspace", float(lambda_min), float(rho), float(offset),
+                                      math.nan if t_start is None else float(t_start), model, x_run, mu_run,
+                                      fit_target, extra, time == "tensor", float(time_scale))
+        return x_run, SampleStats(**stats)
     order = 0 if order is None else _check_int("order", order, 1)
     if grid is None:
         grid = _core.make_grid(sde, schedule or "linspace", nfe, lambda_min=float(lambda_min), rho=float(rho),
@@ -201,12 +227,7 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
 
     with torch.no_grad():
         mu_run = mu.detach().contiguous()
-        if x is None:
-            x_run = stationary_start(mu_run, sde=sde, seed=seed)
-        elif inplace:
-            x_run = x
-        else:
-            x_run = x.detach().clone(memory_format=torch.contiguous_format)
+        x_run = _start_state(x, mu_run, sde, seed, inplace)
         stats = _core._sample(sde, solver, parameterization, order, variant or "bh2", order3_rule, float(eta),
                               step_mode, model, x_run, mu_run, grid, fit_target, orders, bool(denoise_last),
                               on_fault, seed, noise, observer, extra, time == "tensor", float(time_scale))

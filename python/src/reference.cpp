@@ -43,7 +43,40 @@ at::Tensor reference_run(const Family& family, const method_spec& spec, const st
 
 }  // namespace
 
+template <class T, class Family>
+at::Tensor reference_singlestep(const Family& family, bool data, int nfe, int order, const std::vector<double>& data_mean,
+                                const std::vector<double>& data_std, const at::Tensor& x, const at::Tensor& mu,
+                                const std::string& fit) {
+    const gaussian_diagonal_oracle<Family> oracle(family, data_mean, data_std);
+    std::vector<T> xv = to_vector<T>(x);
+    const std::vector<T> muv = to_vector<T>(mu);
+    const std::vector<int> orders = singlestep_orders(nfe, order);
+    const std::vector<double> grid = make_grid(family, schedule_kind::linear_lambda, static_cast<int>(orders.size()));
+    singlestep_options options;
+    options.fit = parse_fit_target(fit);
+    const auto run = [&]<class P>(P) {
+        singlestep_sampler<P, Family, std::vector<T>> s(family, xv, options);
+        s.run(std::span<const double>(grid), std::span<const int>(orders), oracle.model(options.fit), xv, muv);
+    };
+    if (data) run(data_prediction{});
+    else run(noise_prediction{});
+    return to_tensor(xv, x);
+}
+
 void register_reference(py::module_& m) {
+    m.def(
+        "_reference_singlestep",
+        [](const table_family& family, const std::string& parameterization, int nfe, int order,
+           const std::vector<double>& data_mean, const std::vector<double>& data_std, const at::Tensor& x,
+           const at::Tensor& mu, const std::string& fit) {
+            py::gil_scoped_release release;
+            const bool data = parameterization == "data";
+            return x.scalar_type() == at::kFloat
+                       ? reference_singlestep<float>(family, data, nfe, order, data_mean, data_std, x, mu, fit)
+                       : reference_singlestep<double>(family, data, nfe, order, data_mean, data_std, x, mu, fit);
+        },
+        "Internal (tests): the singlestep sampler in C++ on std::vector<float|double> (x's dtype) on a "
+        "linear-lambda grid, with the diagonal Gaussian oracle as the model.");
     m.def(
         "_time_cpp_loop",
         [](const table_family& family, at::Tensor x, const at::Tensor& mu, const std::vector<double>& grid, int repeats) {

@@ -147,6 +147,40 @@ py::dict run_sample(const py::object& family, const method_spec& spec, const py:
     return d;
 }
 
+py::dict run_singlestep(const py::object& family, const std::string& parameterization, int nfe, int order,
+                        const std::string& schedule, const schedule_options& grid_options, const py::object& model,
+                        at::Tensor x, const at::Tensor& mu, const std::string& fit, const py::dict& extra,
+                        bool tensor_time, double time_scale) {
+    if (parameterization != "data" && parameterization != "noise")
+        detail::throw_invalid("parameterization must be 'data' or 'noise', got '", parameterization, "'");
+    if (!(std::isfinite(time_scale) && time_scale > 0))
+        detail::throw_invalid("time_scale must be finite and > 0, got ", time_scale);
+    // The C++ split of an NFE budget into steps of order <= `order`, and the grid of that many steps.
+    const std::vector<int> orders = singlestep_orders(nfe, order);
+    const schedule_kind kind = parse_schedule_kind(schedule);
+    singlestep_options options;
+    options.fit = parse_fit_target(fit);
+    python_model m{model, extra, tensor_time, time_scale};
+    const singlestep_result result = with_family(family, [&](const auto& fam) {
+        using F = std::decay_t<decltype(fam)>;
+        const std::vector<double> grid = make_grid(fam, kind, static_cast<int>(orders.size()), grid_options);
+        const auto run = [&]<class P>(P) {
+            py::gil_scoped_release release;
+            at::NoGradGuard no_grad;
+            singlestep_sampler<P, F, at::Tensor> s(fam, x, options);
+            return s.run(std::span<const double>(grid), std::span<const int>(orders), m, x, mu);
+        };
+        return parameterization == "data" ? run(data_prediction{}) : run(noise_prediction{});
+    });
+    py::dict d;
+    d["nfe"] = result.nfe;
+    d["steps"] = result.steps;
+    d["status"] = "completed";
+    d["fault_step"] = 0;
+    d["fault_time"] = std::numeric_limits<double>::quiet_NaN();
+    return d;
+}
+
 }  // namespace
 
 order_policy parse_order_policy(const std::string& name) {
@@ -176,6 +210,20 @@ void register_sample(py::module_& m) {
                               observer, extra, tensor_time, time_scale);
         },
         "Internal: runs mrsolve::sample on tensors, overwriting x (use mrsolve.sample).");
+    m.def(
+        "_singlestep",
+        [](const py::object& family, const std::string& parameterization, int nfe, int order, const std::string& schedule,
+           double lambda_min, double rho, double offset, double t_start, const py::object& model, const at::Tensor& x,
+           const at::Tensor& mu, const std::string& fit, const py::dict& extra, bool tensor_time, double time_scale) {
+            schedule_options o;
+            o.lambda_min = lambda_min;
+            o.rho = rho;
+            o.offset = offset;
+            o.t_start = t_start;
+            return run_singlestep(family, parameterization, nfe, order, schedule, o, model, x, mu, fit, extra,
+                                  tensor_time, time_scale);
+        },
+        "Internal: the singlestep sampler (mrsolve::singlestep_sampler) on tensors, overwriting x.");
     m.def(
         "_stationary_start",
         [](const py::object& family, const at::Tensor& mu, at::Tensor x, std::uint64_t seed) {

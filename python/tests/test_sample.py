@@ -231,3 +231,24 @@ def test_progress_true_draws_a_tqdm_bar_or_says_what_is_missing():
             mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=3, solver="ode", progress=True)
     else:
         assert mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=3, solver="ode", progress=True)[1].completed
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("parameterization,order,nfe", [("data", 3, 10), ("noise", 2, 9), ("data", 1, 4)])
+def test_singlestep_equals_the_cpp_singlestep_sampler_bit_for_bit(parameterization, order, nfe, dtype):
+    table, oracle, mu, mean, std = gaussian_problem(n=20)
+    mu = mu.to(dtype)
+    x_T = mrsolve.stationary_start(mu, sde=table, seed=3)
+    x, stats = mrsolve.sample(oracle_model(oracle, "noise"), mu, x_T, sde=table, nfe=nfe, solver="singlestep",
+                              parameterization=parameterization, order=order, schedule="linear-lambda")
+    expected = _core._reference_singlestep(table, parameterization, nfe, order, mean, std, x_T, mu, "noise")
+    assert torch.equal(x, expected)
+    assert stats.nfe == nfe and stats.steps == math.ceil(nfe / order) + (1 if order == 3 and nfe % 3 == 0 else 0)
+
+
+def test_singlestep_rejects_the_options_it_does_not_have():
+    table, oracle, mu, _, _ = gaussian_problem()
+    with pytest.raises(ValueError, match="solver='singlestep' does not take on_fault='stop'"):
+        mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=6, solver="singlestep", on_fault="stop")
+    with pytest.raises(ValueError, match="orders\\[|expected 1, 2 or 3|order"):
+        mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=6, solver="singlestep", order=4)
