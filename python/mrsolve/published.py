@@ -108,13 +108,19 @@ class MRSampler:
         if not math.isclose(float(sde.max_sigma), self.table.stationary_std, rel_tol=1e-6):
             raise ValueError(f"sde.max_sigma = {float(sde.max_sigma)} but opt['sde'] gives lambda_s = "
                              f"{self.table.stationary_std}")
-        # float32 tables of the published code agree with the double ones to about 1e-6 relative.
-        for name, ours in (("thetas", self.table.thetas), ("sigma_bars", self.table.sigmas)):
+        # The published code computes its tables in float32; sigma_bars = lambda_s sqrt(1 - exp(-2 theta_bar dt))
+        # loses relative precision near t = 0 there (1 - exp of a small number), so sigma_bars are compared as
+        # squares, which carry an absolute error of a few float32 ulps of lambda_s^2. The tolerances admit
+        # float32 round-off and reject any other schedule, T, max_sigma or eps (differences of 1e-2 and more).
+        lam2 = self.table.stationary_std ** 2
+        checks = (("thetas", self.table.thetas, lambda v: v, 1e-6 * float(self.table.thetas.abs().max())),
+                  ("sigma_bars", self.table.sigmas, lambda v: v * v, 1e-5 * lam2))
+        for name, ours, transform, atol in checks:
             theirs = getattr(sde, name, None)
             if theirs is None:
                 continue
             theirs = torch.as_tensor(theirs).detach().to("cpu", torch.float64).reshape(-1)
-            if theirs.shape != ours.shape or not torch.allclose(theirs, ours, rtol=1e-4, atol=1e-6 * float(ours.abs().max())):
+            if theirs.shape != ours.shape or not torch.allclose(transform(theirs), transform(ours), rtol=1e-3, atol=atol):
                 raise ValueError(f"sde.{name} does not match the IR-SDE tables of opt['sde'] "
                                  f"({self.table!r}); MRSampler samples with the latter")
 

@@ -1,5 +1,6 @@
 """mrsolve.MRSampler as a drop-in: the published call, return value, noise and conditioning semantics."""
 
+import pytest
 import torch
 
 import mrsolve
@@ -83,3 +84,16 @@ def test_timesteps_are_the_published_grids():
     assert sampler.timesteps == [float(9 * (10 - i)) for i in range(11)]
     sampler.set_timesteps(4)
     assert sampler.timesteps == [80.0, 60.0, 40.0, 20.0, 0.0]  # k = floor(100/5) = 20
+
+
+def test_tables_computed_in_float32_are_accepted_and_other_tables_rejected():
+    # sigma_bars as the published code computes them, in float32 (cancellation near t = 0 included).
+    sde = PublishedStyleIRSDE(lambda x, mu, t, **kw: torch.zeros_like(x))
+    table = mrsolve.IRSDETable()
+    theta_bar = torch.cumsum(table.thetas.float(), 0)
+    sde.sigma_bars = torch.sqrt(sde.max_sigma ** 2 * (1 - torch.exp(-2 * theta_bar * float(table.dt))))
+    assert (sde.sigma_bars.double() / table.sigmas - 1).abs().max() > 1e-5  # float32 round-off is really there
+    mrsolve.MRSampler(sde, opt_of(), 10)
+    sde.sigma_bars = mrsolve.IRSDETable(eps=0.01).sigmas.float()
+    with pytest.raises(ValueError, match="sde.sigma_bars does not match"):
+        mrsolve.MRSampler(sde, opt_of(), 10)
