@@ -55,6 +55,14 @@ def test_golden_replay_through_mrsampler(path):
     assert (states[-1] - r["output"]).abs().max().item() <= TOLERANCE
     # The published class clips its result to [0, 1].
     assert (samples - r["output"].clamp(0, 1)).abs().max().item() <= TOLERANCE
+    # qbuffer holds each step's model output converted to what the solver integrates (the data prediction
+    # for denoise_last's last step): the oracle's exact value at (x_{k-1}, t_{k-1}) up to the float rounding
+    # of the network's output (about 2.4e-7 for |eps| <= 4) amplified by sigma/alpha <= 39.2 of the
+    # conversion: 1e-5. A wrong conversion misses by O(1).
+    for k in range(r["nfe"]):
+        target = "data" if r["denoise_last"] and k == r["nfe"] - 1 else r["parameterization"]
+        exact = oracle.predict(target, states[k], r["mu"], sampler.timesteps[k])
+        assert (qbuffer[k] - exact).abs().max().item() <= 1e-5, f"qbuffer {k}"
     # Every evaluation went through the user's noise_fn with a float time, the grid's times in order.
     times = [t for t, _ in sde.calls]
     assert all(isinstance(t, float) for t in times)
