@@ -1,0 +1,60 @@
+# MRSOLVE_BUILD_PYTHON: the Python package `mrsolve` (python/). On by default only when mrsolve is the
+# top-level project and an interpreter with its development files, LibTorch (mrsolve::libtorch) and
+# pybind11 are all found, and that interpreter imports torch; otherwise off, with a status line saying
+# what is missing. Choose the interpreter with -DPython3_EXECUTABLE=... (it must see the torch whose
+# LibTorch CMake package -DTorch_DIR points at: see docs/python.md).
+
+set(mrsolve_python_missing "")
+if(PROJECT_IS_TOP_LEVEL OR MRSOLVE_BUILD_PYTHON)
+    # Unless an interpreter was named, take the first of python3 on PATH and the system's /usr/bin/python3
+    # that imports torch: a pyenv or conda python3 first on PATH often has no torch while Debian's has.
+    if(NOT Python3_EXECUTABLE)
+        find_program(mrsolve_path_python3 NAMES python3 NO_CACHE)
+        foreach(candidate IN ITEMS ${mrsolve_path_python3} /usr/bin/python3)
+            if(EXISTS ${candidate})
+                execute_process(COMMAND ${candidate} -c "import torch" RESULT_VARIABLE mrsolve_candidate_torch
+                                OUTPUT_QUIET ERROR_QUIET)
+                if(mrsolve_candidate_torch EQUAL 0)
+                    set(Python3_EXECUTABLE ${candidate} CACHE FILEPATH "The Python interpreter of the mrsolve package")
+                    break()
+                endif()
+            endif()
+        endforeach()
+    endif()
+    find_package(Python3 COMPONENTS Interpreter Development.Module QUIET)
+    if(NOT Python3_FOUND)
+        list(APPEND mrsolve_python_missing "Python3 (interpreter and development files)")
+    else()
+        execute_process(COMMAND ${Python3_EXECUTABLE} -c "import torch"
+                        RESULT_VARIABLE mrsolve_python_torch OUTPUT_QUIET ERROR_QUIET)
+        if(NOT mrsolve_python_torch EQUAL 0)
+            list(APPEND mrsolve_python_missing "torch for ${Python3_EXECUTABLE} (pass -DPython3_EXECUTABLE=<python with torch>)")
+        endif()
+    endif()
+    if(NOT TARGET mrsolve::libtorch)
+        list(APPEND mrsolve_python_missing "LibTorch (mrsolve::libtorch)")
+    endif()
+    if(Python3_FOUND)
+        find_package(pybind11 CONFIG QUIET)
+    endif()
+    if(NOT pybind11_FOUND)
+        list(APPEND mrsolve_python_missing "pybind11 (pybind11-dev)")
+    endif()
+endif()
+
+if(PROJECT_IS_TOP_LEVEL AND NOT mrsolve_python_missing)
+    set(mrsolve_python_default ON)
+else()
+    set(mrsolve_python_default OFF)
+endif()
+option(MRSOLVE_BUILD_PYTHON "Build the Python package mrsolve (needs Python3, Torch and pybind11)" ${mrsolve_python_default})
+
+if(MRSOLVE_BUILD_PYTHON AND mrsolve_python_missing)
+    list(JOIN mrsolve_python_missing ", " mrsolve_python_missing_text)
+    message(FATAL_ERROR "mrsolve: MRSOLVE_BUILD_PYTHON is ON but these were not found: ${mrsolve_python_missing_text}")
+elseif(MRSOLVE_BUILD_PYTHON)
+    message(STATUS "mrsolve: Python package enabled (${Python3_EXECUTABLE}, pybind11 ${pybind11_VERSION})")
+elseif(mrsolve_python_missing)
+    list(JOIN mrsolve_python_missing ", " mrsolve_python_missing_text)
+    message(STATUS "mrsolve: Python package not built, not found: ${mrsolve_python_missing_text}")
+endif()

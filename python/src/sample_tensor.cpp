@@ -1,0 +1,238 @@
+// mrsolve._core._sample: mrsolve::sample on torch.Tensor states with a Python model.
+//
+// The GIL is released for the whole run and taken back only inside the three callbacks (model, noise
+// callable, observer); everything else — the fused updates of the LibTorch adapter, counter-based noise —
+// runs without it. A Python exception raised in a callback travels through the C++ loop as
+// py::error_already_set (the loop is exception-safe and leaves x at x_{t_{k-1}}) and pybind11 restores the
+// original exception object at the module boundary.
+
+#include "common.hpp"
+
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace mrsolve::python {
+
+namespace {
+
+std::string shape_of(const at::Tensor& t) { return detail::torch_describe(t); }
+
+/// The Python model as a C++ ScoreFn: out ← model(x, mu, t, **extra). Holds handles only (no reference
+/// counting without the GIL); the objects are kept alive by _sample's arguments.
+struct python_model {
+    py::handle fn;
+    py::handle extra;  // a dict, passed as **extra
+    bool tensor_time = false;
+    double time_scale = 1;
+
+    void operator()(const at::Tensor& x, const at::Tensor& mu, double t, at::Tensor& out) const {
+        py::gil_scoped_acquire gil;
+        const double time = time_scale * t;
+        py::object t_arg;
+        if (tensor_time) {
+            // shape [B]: one entry per batch item (B = 1 for a 0-dimensional state).
+            const std::int64_t items = x.dim() >= 1 ? x.size(0) : 1;
+            t_arg = py::cast(at::full({items}, time, x.options()));
+        } else {
+            t_arg = py::float_(time);
+        }
+        const py::object result = fn(py::cast(x), py::cast(mu), t_arg, **py::reinterpret_borrow<py::dict>(extra));
+        if (!THPVariable_Check(result.ptr()))
+            detail::throw_invalid("the model returned ", std::string(py::str(py::type::of(result))),
+                                  " at t = ", time, "; it must return a torch.Tensor shaped like x");
+        const at::Tensor r = result.cast<at::Tensor>();
+        if (r.sizes() != out.sizes())
+            detail::throw_invalid("the model output at t = ", time, " is ", shape_of(r), " but x is ", shape_of(x),
+                                  " (the model must return its fit target shaped like x)");
+        if (r.device() != out.device())
+            detail::throw_invalid("the model output at t = ", time, " is on ", r.device().str(), " but x is on ",
+                                  out.device().str());
+        if (!at::isFloatingType(r.scalar_type()))
+            detail::throw_invalid("the model output at t = ", time, " has dtype ", c10::toString(r.scalar_type()),
+                                  "; a floating-point tensor is needed");
+        // The sampler only reads its model-output workspace (the fused update and the conversion take it as
+        // an input, the observer shows it), so a result it can read directly replaces the workspace handle:
+        // no copy. Anything else (another dtype, another layout, a tensor that overlaps x or mu only in part)
+        // is copied into a fresh tensor of x's kind; never into the previous handle, which may be the
+        // model's own tensor from the step before.
+        const bool direct = r.scalar_type() == out.scalar_type() && r.layout() == c10::kStrided &&
+                            r.is_contiguous() == out.is_contiguous() &&
+                            detail::torch_alias_of(r, x) != detail::torch_alias::partial &&
+                            detail::torch_alias_of(r, mu) != detail::torch_alias::partial;
+        if (direct) {
+            out = r;
+        } else {
+            at::Tensor copy = at::empty(out.sizes(), out.options());
+            copy.copy_(r);
+            out = std::move(copy);
+        }
+    }
+};
+
+/// The noise: counter-based (a seed, the same normals as C++ counter_noise) or a Python callable
+/// fill(z, step) that writes z in place (recorded normals, torch's own generator, ...).
+struct python_noise {
+    counter_noise counter;
+    py::handle fill_fn;  // None: counter-based
+
+    void fill(at::Tensor& z, int step) {
+        if (fill_fn.is_none()) {
+            counter.fill(z, step);
+            return;
+        }
+        py::gil_scoped_acquire gil;
+        fill_fn(py::cast(z), step);
+    }
+};
+
+/// The observer: a Python callable called after every step with a dict (step, steps, t, lambda, x,
+/// model_output); x and model_output are the sampler's live tensors (copy them to keep them).
+struct python_observer {
+    py::handle fn;  // None: no observer
+
+    template <class Info>
+    void operator()(const Info& info) const {
+        if (fn.is_none()) return;
+        py::gil_scoped_acquire gil;
+        py::dict d;
+        d["step"] = info.step;
+        d["steps"] = info.steps;
+        d["t"] = static_cast<double>(info.t);
+        d["lambda"] = static_cast<double>(info.lambda);
+        d["x"] = py::cast(info.x);
+        d["model_output"] = py::cast(info.model_output);
+        fn(d);
+    }
+};
+
+const char* status_name(sample_status s) {
+    switch (s) {
+        case sample_status::completed: return "completed";
+        case sample_status::non_finite_model_output: return "non_finite_model_output";
+        case sample_status::non_finite_state: return "non_finite_state";
+    }
+    return "unknown";
+}
+
+py::dict run_sample(const py::object& family, const method_spec& spec, const py::object& model, at::Tensor x,
+                    const at::Tensor& mu, const std::vector<double>& grid, const std::string& fit,
+                    const std::string& orders, bool denoise_last, const std::string& on_fault, std::uint64_t seed,
+                    const py::object& noise, const py::object& observer, const py::dict& extra, bool tensor_time,
+                    double time_scale) {
+    if (!(std::isfinite(time_scale) && time_scale > 0))
+        detail::throw_invalid("time_scale must be finite and > 0, got ", time_scale);
+    sample_options options;
+    options.fit = parse_fit_target(fit);
+    options.orders = parse_order_policy(orders);
+    options.denoise_last = denoise_last;
+    options.on_fault = parse_fault_policy(on_fault);
+    python_model m{model, extra, tensor_time, time_scale};
+    python_noise n{counter_noise(seed), noise};
+    python_observer o{observer};
+    const sample_result result = with_family(family, [&](const auto& fam) {
+        return with_method(spec, [&](const auto& method) {
+            py::gil_scoped_release release;
+            // Thread-local: covers the model calls too (they run on this thread).
+            at::NoGradGuard no_grad;
+            return sample(method, fam, std::span<const double>(grid), m, x, mu, options, n, o);
+        });
+    });
+    py::dict d;
+    d["nfe"] = result.nfe;
+    d["steps"] = result.steps;
+    d["status"] = status_name(result.status);
+    d["fault_step"] = result.fault_step;
+    d["fault_time"] = result.fault_time;
+    return d;
+}
+
+py::dict run_singlestep(const py::object& family, const std::string& parameterization, int nfe, int order,
+                        const std::string& schedule, const schedule_options& grid_options, const py::object& model,
+                        at::Tensor x, const at::Tensor& mu, const std::string& fit, const py::dict& extra,
+                        bool tensor_time, double time_scale) {
+    if (parameterization != "data" && parameterization != "noise")
+        detail::throw_invalid("parameterization must be 'data' or 'noise', got '", parameterization, "'");
+    if (!(std::isfinite(time_scale) && time_scale > 0))
+        detail::throw_invalid("time_scale must be finite and > 0, got ", time_scale);
+    // The C++ split of an NFE budget into steps of order <= `order`, and the grid of that many steps.
+    const std::vector<int> orders = singlestep_orders(nfe, order);
+    const schedule_kind kind = parse_schedule_kind(schedule);
+    singlestep_options options;
+    options.fit = parse_fit_target(fit);
+    python_model m{model, extra, tensor_time, time_scale};
+    const singlestep_result result = with_family(family, [&](const auto& fam) {
+        using F = std::decay_t<decltype(fam)>;
+        const std::vector<double> grid = make_grid(fam, kind, static_cast<int>(orders.size()), grid_options);
+        const auto run = [&]<class P>(P) {
+            py::gil_scoped_release release;
+            at::NoGradGuard no_grad;
+            singlestep_sampler<P, F, at::Tensor> s(fam, x, options);
+            return s.run(std::span<const double>(grid), std::span<const int>(orders), m, x, mu);
+        };
+        return parameterization == "data" ? run(data_prediction{}) : run(noise_prediction{});
+    });
+    py::dict d;
+    d["nfe"] = result.nfe;
+    d["steps"] = result.steps;
+    d["status"] = "completed";
+    d["fault_step"] = 0;
+    d["fault_time"] = std::numeric_limits<double>::quiet_NaN();
+    return d;
+}
+
+}  // namespace
+
+order_policy parse_order_policy(const std::string& name) {
+    if (name == "lower_order_final") return order_policy::lower_order_final;
+    if (name == "published") return order_policy::published;
+    if (name == "constant") return order_policy::constant;
+    detail::throw_invalid("orders must be 'lower_order_final', 'published' or 'constant', got '", name, "'");
+}
+
+fault_policy parse_fault_policy(const std::string& name) {
+    if (name == "raise") return fault_policy::throw_error;
+    if (name == "stop") return fault_policy::stop;
+    detail::throw_invalid("on_fault must be 'raise' or 'stop', got '", name, "'");
+}
+
+void register_sample(py::module_& m) {
+    m.def(
+        "_sample",
+        [](const py::object& family, const std::string& solver, const std::string& parameterization, int order,
+           const std::string& variant, const std::string& order3, double eta, const std::string& step,
+           const py::object& model, const at::Tensor& x, const at::Tensor& mu, const std::vector<double>& grid,
+           const std::string& fit, const std::string& orders, bool denoise_last, const std::string& on_fault,
+           std::uint64_t seed, const py::object& noise, const py::object& observer, const py::dict& extra,
+           bool tensor_time, double time_scale) {
+            const method_spec spec{solver, parameterization, order, variant, order3, eta, step};
+            return run_sample(family, spec, model, x, mu, grid, fit, orders, denoise_last, on_fault, seed, noise,
+                              observer, extra, tensor_time, time_scale);
+        },
+        "Internal: runs mrsolve::sample on tensors, overwriting x (use mrsolve.sample).");
+    m.def(
+        "_singlestep",
+        [](const py::object& family, const std::string& parameterization, int nfe, int order, const std::string& schedule,
+           double lambda_min, double rho, double offset, double t_start, const py::object& model, const at::Tensor& x,
+           const at::Tensor& mu, const std::string& fit, const py::dict& extra, bool tensor_time, double time_scale) {
+            schedule_options o;
+            o.lambda_min = lambda_min;
+            o.rho = rho;
+            o.offset = offset;
+            o.t_start = t_start;
+            return run_singlestep(family, parameterization, nfe, order, schedule, o, model, x, mu, fit, extra,
+                                  tensor_time, time_scale);
+        },
+        "Internal: the singlestep sampler (mrsolve::singlestep_sampler) on tensors, overwriting x.");
+    m.def(
+        "_stationary_start",
+        [](const py::object& family, const at::Tensor& mu, at::Tensor x, std::uint64_t seed) {
+            with_family(family, [&](const auto& fam) {
+                at::NoGradGuard no_grad;
+                stationary_start(fam, mu, x, seed);
+            });
+        },
+        "Internal: x <- mu + lambda_s z with the counter-based normals of (seed, step 0).");
+}
+
+}  // namespace mrsolve::python
