@@ -35,6 +35,11 @@ if(PROJECT_IS_TOP_LEVEL OR MRSOLVE_BUILD_PYTHON)
         list(APPEND mrsolve_python_missing "LibTorch (mrsolve::libtorch)")
     endif()
     if(Python3_FOUND)
+        # LibTorch 2.x's own package configuration runs find_package(Python COMPONENTS Interpreter), and
+        # pybind11 prefers a found `Python` over `Python3`, then lacks Python_add_library (seen on an H200
+        # machine with PyTorch 2.11): find `Python` whole too, for the same interpreter.
+        set(Python_EXECUTABLE ${Python3_EXECUTABLE})
+        find_package(Python COMPONENTS Interpreter Development.Module QUIET)
         find_package(pybind11 CONFIG QUIET)
     endif()
     if(NOT pybind11_FOUND)

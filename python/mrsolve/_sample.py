@@ -96,7 +96,7 @@ def stationary_start(mu, *, sde, seed=0):
 
 def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameterization=None, order=None,
            fit_target="noise", schedule=None, grid=None, lambda_min=-math.inf, rho=7.0, offset=0.0, t_start=None,
-           orders="lower_order_final", denoise_last=False, on_fault="raise", seed=0, noise=None,
+           orders="lower_order_final", step_lambda="alpha_sigma", denoise_last=False, on_fault="raise", seed=0, noise=None,
            unipc_variant=None, order3_rule="taylor", eta=1.0, step_mode="variable", time="float", time_scale=1.0,
            progress=None, inplace=False, **extra):
     """Samples the reverse process of a mean-reverting diffusion from x (at the grid's first time) to the data.
@@ -129,6 +129,9 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
         grid: explicit times t_0 > ... > t_M instead of a schedule (a sequence or tensor).
         lambda_min, rho, offset, t_start: the schedule options of C++ ``schedule_options``.
         orders: 'lower_order_final' (C++ default), 'published' or 'constant'.
+        step_lambda: the lambda the steps measure h in (C++ ``sample_options::lambda``): 'alpha_sigma', ln(alpha/sigma)
+            of the family's alpha and sigma (the default: converges on any grid), or 'family', the family's own
+            lambda (the published convention; between table nodes it levels off).
         denoise_last: replace the last step by the data prediction at t_{M-1}.
         on_fault: 'raise' (:class:`mrsolve.NonFiniteError` naming the step) or 'stop' (return the last finite
             state with ``stats.status`` saying why).
@@ -230,5 +233,6 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
         x_run = _start_state(x, mu_run, sde, seed, inplace)
         stats = _core._sample(sde, solver, parameterization, order, variant or "bh2", order3_rule, float(eta),
                               step_mode, model, x_run, mu_run, grid, fit_target, orders, bool(denoise_last),
-                              on_fault, seed, noise, observer, extra, time == "tensor", float(time_scale))
+                              on_fault, seed, noise, observer, extra, time == "tensor", float(time_scale),
+                              step_lambda)
     return x_run, SampleStats(**stats)

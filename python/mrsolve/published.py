@@ -187,7 +187,8 @@ class MRSampler:
         try:
             x, _ = sample(model, cond, x, sde=self.table, grid=self.timesteps, solver=self.solver_type,
                           parameterization=self.parameterization, order=self.order, fit_target=self.fit_target,
-                          orders="published", order3_rule="published", denoise_last=self.denoise_last,
+                          orders="published", step_lambda="family", order3_rule="published",
+                          denoise_last=self.denoise_last,
                           noise=self.noise if self.noise is not None else _torch_normals, progress=observe,
                           inplace=True)
         finally:

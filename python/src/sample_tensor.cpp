@@ -119,11 +119,14 @@ py::dict run_sample(const py::object& family, const method_spec& spec, const py:
                     const at::Tensor& mu, const std::vector<double>& grid, const std::string& fit,
                     const std::string& orders, bool denoise_last, const std::string& on_fault, std::uint64_t seed,
                     const py::object& noise, const py::object& observer, const py::dict& extra, bool tensor_time,
-                    double time_scale) {
+                    double time_scale, const std::string& lambda) {
     if (!(std::isfinite(time_scale) && time_scale > 0))
         detail::throw_invalid("time_scale must be finite and > 0, got ", time_scale);
     sample_options options;
     options.fit = parse_fit_target(fit);
+    if (lambda == "family") options.lambda = step_lambda::family;
+    else if (lambda != "alpha_sigma")
+        detail::throw_invalid("step_lambda must be 'alpha_sigma' or 'family', got '", lambda, "'");
     options.orders = parse_order_policy(orders);
     options.denoise_last = denoise_last;
     options.on_fault = parse_fault_policy(on_fault);
@@ -204,10 +207,10 @@ void register_sample(py::module_& m) {
            const py::object& model, const at::Tensor& x, const at::Tensor& mu, const std::vector<double>& grid,
            const std::string& fit, const std::string& orders, bool denoise_last, const std::string& on_fault,
            std::uint64_t seed, const py::object& noise, const py::object& observer, const py::dict& extra,
-           bool tensor_time, double time_scale) {
+           bool tensor_time, double time_scale, const std::string& lambda) {
             const method_spec spec{solver, parameterization, order, variant, order3, eta, step};
             return run_sample(family, spec, model, x, mu, grid, fit, orders, denoise_last, on_fault, seed, noise,
-                              observer, extra, tensor_time, time_scale);
+                              observer, extra, tensor_time, time_scale, lambda);
         },
         "Internal: runs mrsolve::sample on tensors, overwriting x (use mrsolve.sample).");
     m.def(

@@ -14,7 +14,7 @@ import pytest
 from conftest import SOURCE_DIR
 
 TUTORIAL = SOURCE_DIR / "python" / "examples" / "tutorial.py"
-DOCS = [SOURCE_DIR / "docs" / "tutorials" / "6-python.md", SOURCE_DIR / "docs" / "python.md"]
+DOCS = [SOURCE_DIR / "docs" / "tutorials" / "6-python.md", SOURCE_DIR / "docs" / "python.md", SOURCE_DIR / "README.md"]
 FENCE = re.compile(r"^(```|~~~)\s*(\w+)?\s*$")
 
 
