@@ -162,6 +162,22 @@ at::Tensor make_input(const std::vector<double>& values, bool channels_last) {
     return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
 }
 
+/// Every solver on std::vector<U> from the problem's start, with the exact model of `fit`: the results
+/// as doubles, in for_each_solver's order.
+template <class U>
+std::vector<std::vector<double>> vector_runs(const problem& p, mrsolve::fit_target fit) {
+    using vec_model = mrsolve::oracle_model<oracle_t>;
+    std::vector<std::vector<double>> results;
+    for_each_solver<std::vector<U>, vec_model>([&](const std::string&, const runner<std::vector<U>, vec_model>& run) {
+        std::vector<U> x(p.x_T.begin(), p.x_T.end());
+        const std::vector<U> mu(p.mu.begin(), p.mu.end());
+        vec_model model = p.oracle.model(fit);
+        run(x, mu, model);
+        results.push_back(as_doubles(x));
+    });
+    return results;
+}
+
 /// Runs every solver on std::vector<T> and on tensors; returns the largest difference of the results.
 template <class T>
 void check_solvers_against_vector(bool channels_last, double tolerance) {
@@ -170,33 +186,12 @@ void check_solvers_against_vector(bool channels_last, double tolerance) {
     for (const mrsolve::fit_target fit : {mrsolve::fit_target::noise, mrsolve::fit_target::data}) {
         using vec_model = mrsolve::oracle_model<oracle_t>;
         using ten_model = tensor_oracle_model<T>;
-        std::vector<std::vector<double>> vector_results, double_results, float_results;
+        // The same in double, and in float: T's own round-off on this (ill-conditioned: 1/α(T) = 200) toy.
+        const auto vector_results = vector_runs<T>(p, fit), double_results = vector_runs<double>(p, fit),
+                   float_results = vector_runs<float>(p, fit);
         std::vector<std::string> names;
-        for_each_solver<std::vector<T>, vec_model>([&](const std::string& name, const runner<std::vector<T>, vec_model>& run) {
-            std::vector<T> x(p.x_T.begin(), p.x_T.end());
-            const std::vector<T> mu(p.mu.begin(), p.mu.end());
-            vec_model model = p.oracle.model(fit);
-            run(x, mu, model);
-            vector_results.push_back(as_doubles(x));
-            names.push_back(name);
-        });
-        // The same in double: the size of T's own round-off on this (ill-conditioned: 1/α(T) = 200) toy.
-        for_each_solver<std::vector<double>, vec_model>(
-            [&](const std::string&, const runner<std::vector<double>, vec_model>& run) {
-                std::vector<double> x = p.x_T;
-                vec_model model = p.oracle.model(fit);
-                run(x, p.mu, model);
-                double_results.push_back(x);
-            });
-        // And in float: for T = double, how much this configuration amplifies round-off (float's distance
-        // from double, per unit roundoff), the yardstick of double's own distance from exact arithmetic.
-        for_each_solver<std::vector<float>, vec_model>([&](const std::string&, const runner<std::vector<float>, vec_model>& run) {
-            std::vector<float> x(p.x_T.begin(), p.x_T.end());
-            const std::vector<float> mu(p.mu.begin(), p.mu.end());
-            vec_model model = p.oracle.model(fit);
-            run(x, mu, model);
-            float_results.push_back(as_doubles(x));
-        });
+        for_each_solver<std::vector<T>, vec_model>(
+            [&](const std::string& name, const runner<std::vector<T>, vec_model>&) { names.push_back(name); });
         std::size_t k = 0;
         for_each_solver<at::Tensor, ten_model>([&](const std::string& name, const runner<at::Tensor, ten_model>& run) {
             CAPTURE(name);
@@ -538,12 +533,11 @@ TEST_CASE("CUDA tensors: the tensor-op path on the GPU matches the CPU") {
     const problem p;
     const at::Device cuda(at::kCUDA, 0);
     using ten_model = tensor_oracle_model<double>;
-    using vec_model = mrsolve::oracle_model<oracle_t>;
     for (const mrsolve::fit_target fit : {mrsolve::fit_target::noise, mrsolve::fit_target::data}) {
         // The CPU float run, and the same in double: the GPU's float kernels (FMA-contracted, other
         // summation orders) are judged by the yardstick of the CPU tensor-op test, as close to the CPU
         // float result as float arithmetic itself is to double on this ill-conditioned toy.
-        std::vector<std::vector<double>> cpu_results, double_results;
+        std::vector<std::vector<double>> cpu_results;
         for_each_solver<at::Tensor, ten_model>([&](const std::string&, const runner<at::Tensor, ten_model>& run) {
             at::Tensor x = make_input<float>(p.x_T, false);
             const at::Tensor mu = make_input<float>(p.mu, false);
@@ -551,13 +545,7 @@ TEST_CASE("CUDA tensors: the tensor-op path on the GPU matches the CPU") {
             run(x, mu, model);
             cpu_results.push_back(as_doubles(vector_from<float>(x)));
         });
-        for_each_solver<std::vector<double>, vec_model>(
-            [&](const std::string&, const runner<std::vector<double>, vec_model>& run) {
-                std::vector<double> x = p.x_T;
-                vec_model model = p.oracle.model(fit);
-                run(x, p.mu, model);
-                double_results.push_back(x);
-            });
+        const auto double_results = vector_runs<double>(p, fit);
         std::size_t k = 0;
         for_each_solver<at::Tensor, ten_model>([&](const std::string& name, const runner<at::Tensor, ten_model>& run) {
             CAPTURE(name);
