@@ -72,6 +72,12 @@ struct irsde_parameters {
 /// @return λ_s
 /// @throws mrsolve::invalid_argument if stationary_std is set and not finite and positive, or if it is unset
 ///         and max_sigma is not finite and positive
+// GCC 12 reports the engaged-only read below as "may be used uninitialized" when the parameters are a
+// temporary with an empty optional (a known false positive of its std::optional analysis at -O1/-O2).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 [[nodiscard]] inline double stationary_std_of(const irsde_parameters& parameters) {
     if (!parameters.stationary_std) return stationary_std_from_max_sigma(parameters.max_sigma);
     const double lambda_s = *parameters.stationary_std;
@@ -79,6 +85,9 @@ struct irsde_parameters {
         detail::throw_invalid("IR-SDE stationary_std (lambda_s) must be finite and > 0, got ", lambda_s);
     return lambda_s;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace detail {
 inline void validate(const irsde_parameters& p) {
