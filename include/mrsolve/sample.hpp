@@ -425,9 +425,9 @@ private:
     // interpolated α, σ (the separately interpolated table λ differs from ln(α/σ) between table nodes).
     [[nodiscard]] Real lambda_at(Real t) const {
         if constexpr (requires { requires Method::steps_in_alpha_sigma_lambda; }) {
-            return std::log(family_->alpha(t) / family_->sigma(t));
+            return detail::alpha_sigma_lambda(*family_, t);
         } else {
-            if (options_.lambda == step_lambda::alpha_sigma && t > 0) return std::log(family_->alpha(t) / family_->sigma(t));
+            if (options_.lambda == step_lambda::alpha_sigma && t > 0) return detail::alpha_sigma_lambda(*family_, t);
             return family_->lambda(t);
         }
     }

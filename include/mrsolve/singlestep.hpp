@@ -244,7 +244,7 @@ public:
     /// for continuous families; for interpolated tables it is the variable in which the y-form step is
     /// the exact solution of the probability-flow ODE of the interpolated α, σ (the table's separately
     /// interpolated λ is not ln(α/σ) between nodes, and stepping in it would solve no fixed ODE).
-    [[nodiscard]] Real lambda_of(Real t) const { return std::log(family_->alpha(t) / family_->sigma(t)); }
+    [[nodiscard]] Real lambda_of(Real t) const { return detail::alpha_sigma_lambda(*family_, t); }
 
     /// The time τ ∈ [lo, hi] with λ̃(τ) = target (λ̃ decreases in t). The family's inverse t(λ) is tried
     /// first (exact for continuous families); otherwise bisection, to adjacent floating-point values.

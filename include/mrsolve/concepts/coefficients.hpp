@@ -2,6 +2,7 @@
 /// @file coefficients.hpp
 /// @brief The concept every coefficient family (a member of the MR SDE family, DESIGN.md §1) satisfies.
 
+#include <cmath>
 #include <concepts>
 
 namespace mrsolve {
@@ -35,5 +36,15 @@ template <class F>
 concept StationaryFamily = CoefficientFamily<F> && requires(const F& family) {
     { family.stationary_std() } -> std::convertible_to<typename F::real_type>;
 };
+
+namespace detail {
+/// @brief λ̃(t) = ln(α(t)/σ(t)) of a family's own α and σ: the λ the solvers step in (docs/theory.md §7).
+/// It equals family.lambda(t) on continuous families; on interpolated tables it is the variable in which
+/// a step solves the ODE of the interpolated α, σ.
+template <CoefficientFamily F>
+[[nodiscard]] typename F::real_type alpha_sigma_lambda(const F& family, typename F::real_type t) {
+    return std::log(family.alpha(t) / family.sigma(t));
+}
+}  // namespace detail
 
 }  // namespace mrsolve
