@@ -1,4 +1,4 @@
-"""Per-step overhead of sampling from Python (issue 14's benchmark; reported in docs/performance.md).
+"""Per-step overhead of sampling from Python (reported in docs/performance.md).
 
 A zero-cost model (it returns a preallocated tensor) on a 1x3x256x256 float32 state, MR Sampler ODE-2 in
 data prediction with the published loop options, 100 steps; the fastest of several runs, per step:
