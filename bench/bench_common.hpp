@@ -458,6 +458,32 @@ void register_solvers(const backend_ops<S>& ops, const image_shape& shape, int r
     return "unknown";
 }
 
+/// The host triad reference: a = b + s·c over n floats, one pass, the same compiler and flags as the
+/// steps.
+/// In the OpenMP build it is shared among the threads exactly when mrsolve's host loops are (same chunks,
+/// same threshold), so the ratio compares like with like.
+[[gnu::noinline]] inline void triad_kernel(float* __restrict a, const float* __restrict b, const float* __restrict c,
+                                    float s, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
+}
+inline void triad(float* a, const float* b, const float* c, float s, std::size_t n) noexcept {
+    mrsolve::detail::for_host_chunks(n, [&](std::size_t begin, std::size_t end) {
+        triad_kernel(a + begin, b + begin, c + begin, s, end - begin);
+        return 0u;
+    });
+}
+
+inline std::function<void()> host_triad_pass(std::size_t n) {
+    auto a = std::make_shared<std::vector<float>>(n, 0.0f);
+    auto b = std::make_shared<std::vector<float>>(host_values(n, 0.0f));
+    auto c = std::make_shared<std::vector<float>>(host_values(n, 0.25f));
+    return [a, b, c, n] {
+        triad(a->data(), b->data(), c->data(), 0.5f, n);
+        benchmark::DoNotOptimize(a->data());
+        benchmark::ClobberMemory();
+    };
+}
+
 /// Prints the build configuration first, and records it in the benchmark context (JSON output).
 /// @param binary the executable's role @param backends the backends compiled in
 inline void print_configuration(const std::string& binary, const std::string& backends) {
@@ -490,13 +516,19 @@ inline void print_configuration(const std::string& binary, const std::string& ba
 #else
     item("openmp", "no (single thread)");
 #endif
+    // The instruction set of mrsolve's host kernels (chosen at run time), and the one the rest of the
+    // binary was compiled for.
 #if defined(__AVX512F__)
-    item("simd", "AVX-512");
+    const char* compiled_for = "AVX-512";
 #elif defined(__AVX2__)
-    item("simd", "AVX2");
+    const char* compiled_for = "AVX2";
 #elif defined(__SSE2__)
-    item("simd", "SSE2");
+    const char* compiled_for = "SSE2";
+#else
+    const char* compiled_for = "other";
 #endif
+    item("simd", std::string("kernels ") + std::string(mrsolve::simd_isa_name(mrsolve::host_simd_isa())) +
+                     ", compiled for " + compiled_for);
     item("cpu", cpu_model());
     item("mrsolve", std::to_string(MRSOLVE_VERSION_MAJOR) + "." + std::to_string(MRSOLVE_VERSION_MINOR) + "." +
                         std::to_string(MRSOLVE_VERSION_PATCH));

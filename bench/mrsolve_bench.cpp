@@ -18,31 +18,6 @@
 
 namespace {
 
-// The triad reference: a = b + s·c over n floats, one pass, the same compiler and flags as the steps.
-// In the OpenMP build it is shared among the threads exactly when mrsolve's host loops are (same chunks,
-// same threshold), so the ratio compares like with like.
-[[gnu::noinline]] void triad_kernel(float* __restrict a, const float* __restrict b, const float* __restrict c,
-                                    float s, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
-}
-void triad(float* a, const float* b, const float* c, float s, std::size_t n) noexcept {
-    mrsolve::detail::for_host_chunks(n, [&](std::size_t begin, std::size_t end) {
-        triad_kernel(a + begin, b + begin, c + begin, s, end - begin);
-        return 0u;
-    });
-}
-
-std::function<void()> host_triad_pass(std::size_t n) {
-    auto a = std::make_shared<std::vector<float>>(n, 0.0f);
-    auto b = std::make_shared<std::vector<float>>(mrsolve_bench::host_values(n, 0.0f));
-    auto c = std::make_shared<std::vector<float>>(mrsolve_bench::host_values(n, 0.25f));
-    return [a, b, c, n] {
-        triad(a->data(), b->data(), c->data(), 0.5f, n);
-        benchmark::DoNotOptimize(a->data());
-        benchmark::ClobberMemory();
-    };
-}
-
 std::string backend_list() {
     std::string list = "std_vector";
 #if defined(MRSOLVE_BENCH_EIGEN)
@@ -73,7 +48,7 @@ void register_all(int repetitions, double min_time) {
         }};
 #endif
     for (const auto& shape : mrsolve_bench::shapes) {
-        mrsolve_bench::register_triad(shape.size(), [n = shape.size()] { return host_triad_pass(n); }, repetitions,
+        mrsolve_bench::register_triad(shape.size(), [n = shape.size()] { return mrsolve_bench::host_triad_pass(n); }, repetitions,
                                       min_time);
         mrsolve_bench::register_solvers(std_vector, shape, repetitions, min_time);
 #if defined(MRSOLVE_BENCH_EIGEN)

@@ -25,6 +25,7 @@
 #include "noise/philox.hpp"
 #include "noise/normal.hpp"
 #include "noise/noise_source.hpp"
+#include "simd.hpp"
 #include "solver/step.hpp"
 #include "solver/mr_ode.hpp"
 #include "solver/mr_sde.hpp"

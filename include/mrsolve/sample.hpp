@@ -25,6 +25,7 @@
 #include "prediction/fit_target.hpp"
 #include "prediction/parameterization.hpp"
 #include "schedule/schedule.hpp"
+#include "simd.hpp"
 #include "solver/step.hpp"
 #include "thresholding.hpp"
 
@@ -115,6 +116,7 @@ inline void validate_sample_options(const sample_options& o) {
         throw_invalid("sample_options::on_fault is not a fault_policy: ", static_cast<int>(o.on_fault));
     if (!in_range(o.lambda, step_lambda::family))
         throw_invalid("sample_options::lambda is not a step_lambda: ", static_cast<int>(o.lambda));
+    (void)host_simd_isa();  // an unusable MRSOLVE_SIMD setting is reported, not ignored
 }
 }  // namespace detail
 

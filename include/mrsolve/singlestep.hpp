@@ -60,6 +60,7 @@
 #include "prediction/fit_target.hpp"
 #include "prediction/parameterization.hpp"
 #include "schedule/schedule.hpp"
+#include "simd.hpp"
 #include "thresholding.hpp"
 
 namespace mrsolve {
@@ -144,6 +145,7 @@ public:
                     std::optional<dynamic_thresholding> thresholding = std::nullopt)
         : family_(&family), fit_(fit), n_(traits::size(like)), thresholding_(thresholding) {
         if (n_ == 0) throw_invalid(who, ": the state is empty (size 0)");
+        (void)host_simd_isa();  // an unusable MRSOLVE_SIMD setting is reported, not ignored
         if (thresholding_) {
             if constexpr (!std::is_same_v<P, data_prediction>)
                 throw_invalid(who, ": dynamic thresholding applies to the data prediction; this solver integrates "

@@ -93,10 +93,11 @@ unsigned for_host_chunks(std::size_t n, Body&& body) noexcept {
     return body(std::size_t{0}, n);
 }
 
-/// @brief outᵢ[e] = Σ_k cᵢₖ inₖ[e] for e < n on the calling thread, one pass; returns the OR of
-/// (output − output ≠ 0) over all outputs, nonzero exactly when an output is NaN or ±∞.
+/// @brief outᵢ[e] = Σ_k cᵢₖ inₖ[e] for e < n on the calling thread, one pass, in plain loops (the
+/// kernel where no SIMD kernel is compiled, and for element types other than float and double);
+/// returns the OR of (output − output ≠ 0) over all outputs, nonzero exactly when an output is NaN or ±∞.
 template <std::size_t NOut, std::size_t NIn, std::floating_point T>
-unsigned linear_map_kernel(std::size_t n, const std::array<T*, NOut>& out_ref,
+unsigned linear_map_kernel_portable(std::size_t n, const std::array<T*, NOut>& out_ref,
                            const std::array<std::array<T, NIn>, NOut>& c_ref,
                            const std::array<const T*, NIn>& in_ref) noexcept {
     // Outputs may alias inputs at the same index only; there is no dependence between iterations,
@@ -134,6 +135,25 @@ unsigned linear_map_kernel(std::size_t n, const std::array<T*, NOut>& out_ref,
 #pragma clang diagnostic pop
 #endif
     return bad;
+}
+
+/// @brief outᵢ[e] = Σ_k cᵢₖ inₖ[e] for e < n on the calling thread (see linear_map_kernel_portable): on
+/// x86-64 hosts by the SIMD kernel of the instruction set chosen at run time (mrsolve/simd.hpp), with
+/// the same bits.
+template <std::size_t NOut, std::size_t NIn, std::floating_point T>
+unsigned linear_map_kernel(std::size_t n, const std::array<T*, NOut>& out, const std::array<std::array<T, NIn>, NOut>& c,
+                           const std::array<const T*, NIn>& in) noexcept {
+#if defined(MRSOLVE_DETAIL_SIMD_DISPATCH)
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        switch (active_simd_isa()) {
+            case simd_isa::avx512: return simd_avx512::linear_map<NOut, NIn>(n, out, c, in);
+            case simd_isa::avx2: return simd_avx2::linear_map<NOut, NIn>(n, out, c, in);
+            case simd_isa::sse2: return simd_sse2::linear_map<NOut, NIn>(n, out, c, in);
+            default: break;
+        }
+    }
+#endif
+    return linear_map_kernel_portable<NOut, NIn>(n, out, c, in);
 }
 
 /// @brief Offsets every pointer of an array by `begin` elements.
@@ -196,17 +216,33 @@ void fill_normal_host(T* out, std::size_t n, const philox_normal& generator, std
     });
 }
 
-/// Whether every element of p[0 … n) is finite: a vectorisable OR-reduction of (v − v ≠ 0).
+/// Nonzero exactly when an element of p[0 … n) is NaN or ±∞, on the calling thread: the OR of
+/// (v − v ≠ 0), by the SIMD kernel chosen at run time on x86-64 hosts, else a vectorisable loop.
+template <std::floating_point T>
+[[nodiscard]] unsigned non_finite_kernel(const T* p, std::size_t n) noexcept {
+#if defined(MRSOLVE_DETAIL_SIMD_DISPATCH)
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+        switch (active_simd_isa()) {
+            case simd_isa::avx512: return simd_avx512::non_finite(p, n);
+            case simd_isa::avx2: return simd_avx2::non_finite(p, n);
+            case simd_isa::sse2: return simd_sse2::non_finite(p, n);
+            default: break;
+        }
+    }
+#endif
+    unsigned flags = 0;
+    for (std::size_t e = 0; e < n; ++e) {
+        const T d = p[e] - p[e];
+        flags |= static_cast<unsigned>(d != T(0));
+    }
+    return flags;
+}
+
+/// Whether every element of p[0 … n) is finite (OpenMP across elements for large n).
 template <std::floating_point T>
 [[nodiscard]] bool all_finite_host(const T* p, std::size_t n) noexcept {
-    const unsigned bad = for_host_chunks(n, [&](std::size_t begin, std::size_t end) {
-        unsigned flags = 0;
-        for (std::size_t e = begin; e < end; ++e) {
-            const T d = p[e] - p[e];
-            flags |= static_cast<unsigned>(d != T(0));
-        }
-        return flags;
-    });
+    const unsigned bad = for_host_chunks(
+        n, [&](std::size_t begin, std::size_t end) { return non_finite_kernel(p + begin, end - begin); });
     return bad == 0;
 }
 

@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "../detail/host_device.hpp"
+#include "../detail/simd_kernels.hpp"
 #include "box_muller.hpp"
 #include "philox.hpp"
 
@@ -31,33 +32,14 @@ namespace mrsolve {
 
 namespace detail {
 
-/// @brief Maps 32 random bits to a float in the open interval (0, 1).
-///
-/// The top 23 bits k give u = (k + ½)·2⁻²³ = (2k + 1)·2⁻²⁴: an odd multiple of 2⁻²⁴, exactly
-/// representable (24 significant bits), computed without rounding, in [2⁻²⁴, 1 − 2⁻²⁴], and symmetric:
-/// the complement of the bits gives 1 − u. It is never 0 and never 1.
-/// @param bits 32 random bits
-/// @return the uniform in (0, 1)
-[[nodiscard]] MRSOLVE_HOST_DEVICE constexpr float uniform_open_float(std::uint32_t bits) noexcept {
-    // bits >> 9 < 2²³ converts exactly, through int32 (a conversion every SIMD instruction set has).
-    return static_cast<float>(static_cast<std::int32_t>(bits >> 9)) * 0x1p-23f + 0x1p-24f;
-}
-
-/// @brief Maps 64 random bits, given as two 32-bit words, to a double in the open interval (0, 1).
-///
-/// With w = hi·2³² + lo, the top 52 bits k = w >> 12 give u = (k + ½)·2⁻⁵² = (2k + 1)·2⁻⁵³: a 53-bit
-/// fixed-point number whose lowest bit is always set, exactly representable (53 significant bits),
-/// computed without rounding, in [2⁻⁵³, 1 − 2⁻⁵³], and symmetric (complemented bits give 1 − u).
-/// It is never 0 and never 1.
+/// @brief Maps 64 random bits, given as two 32-bit words, to a double in the open interval (0, 1):
+/// uniform_open_double_word (noise/box_muller_lanes.inc) of w = hi·2³² + lo.
 /// @param lo the low 32 bits of w
 /// @param hi the high 32 bits of w
 /// @return the uniform in (0, 1)
 [[nodiscard]] MRSOLVE_HOST_DEVICE constexpr double uniform_open_double(std::uint32_t lo,
                                                                       std::uint32_t hi) noexcept {
-    const std::uint64_t w = (std::uint64_t{hi} << 32) | lo;
-    // k·2⁻⁵² without a 64-bit integer conversion (which SSE2 and AVX2 lack): the bits of 1.0 with
-    // mantissa k are exactly 1 + k·2⁻⁵², and subtracting 1 is exact; adding 2⁻⁵³ is exact as well.
-    return (from_bits<double>(bits_of(1.0) | (w >> 12)) - 1.0) + 0x1p-53;
+    return uniform_open_double_word((std::uint64_t{hi} << 32) | lo);
 }
 
 /// @brief The two independent standard normals produced by one Box–Muller transform.
@@ -197,8 +179,8 @@ inline constexpr std::size_t normal_block_groups = 64;
 /// @param step the step index
 /// @param key the Philox key
 template <std::floating_point C>
-MRSOLVE_HOST_DEVICE inline void philox_normal_block(C* out, std::size_t groups, std::uint64_t first_group,
-                                                    std::uint64_t step, philox4x32_key key) noexcept {
+MRSOLVE_HOST_DEVICE inline void philox_normal_block_portable(C* out, std::size_t groups, std::uint64_t first_group,
+                                                             std::uint64_t step, philox4x32_key key) noexcept {
     constexpr std::uint64_t group_mask = ~std::uint64_t{0} / normal_group_size<C>;
     std::uint32_t w0[normal_block_groups], w1[normal_block_groups], w2[normal_block_groups],
         w3[normal_block_groups];
@@ -248,6 +230,23 @@ MRSOLVE_HOST_DEVICE inline void philox_normal_block(C* out, std::size_t groups, 
         out[2 * p] = w[p] * c[p];
         out[2 * p + 1] = w[p] * s[p];
     }
+}
+
+/// @brief The normals of `groups` consecutive element groups (see philox_normal_block_portable): on
+/// x86-64 hosts by the SIMD kernel of the instruction set chosen at run time (mrsolve/simd.hpp), which
+/// gives the same bits; elsewhere by the portable loops.
+template <std::floating_point C>
+MRSOLVE_HOST_DEVICE inline void philox_normal_block(C* out, std::size_t groups, std::uint64_t first_group,
+                                                    std::uint64_t step, philox4x32_key key) noexcept {
+#if defined(MRSOLVE_DETAIL_SIMD_DISPATCH)
+    switch (active_simd_isa()) {
+        case simd_isa::avx512: return simd_avx512::philox_normal_block(out, groups, first_group, step, key);
+        case simd_isa::avx2: return simd_avx2::philox_normal_block(out, groups, first_group, step, key);
+        case simd_isa::sse2: return simd_sse2::philox_normal_block(out, groups, first_group, step, key);
+        default: break;
+    }
+#endif
+    philox_normal_block_portable(out, groups, first_group, step, key);
 }
 
 }  // namespace detail
