@@ -13,6 +13,7 @@
 #include <mrsolve/mrsolve.hpp>
 
 #include "support/toy_models.hpp"
+#include "support/problems.hpp"
 
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_inputs {
@@ -31,11 +32,10 @@ using continuous_t = mrsolve::ir_sde<double>;
 constexpr double NaN_ = std::numeric_limits<double>::quiet_NaN();
 constexpr double Inf_ = std::numeric_limits<double>::infinity();
 
-const mrsolve::irsde_parameters defaults{mrsolve::theta_schedule::cosine, 100, 50, 0.005};
+const mrsolve::irsde_parameters& defaults = mrsolve_test::cosine_parameters;
 
 const table_t& table() {
-    static const table_t t(defaults);
-    return t;
+    return mrsolve_test::cosine_table();
 }
 const continuous_t& continuous() {
     static const continuous_t c(defaults);

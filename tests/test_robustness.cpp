@@ -35,6 +35,7 @@
 #include <mrsolve/oracle/gaussian.hpp>
 
 #include "support/phi_reference.hpp"
+#include "support/problems.hpp"
 
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_robustness {
@@ -135,10 +136,7 @@ outcome sample_gaussian(const Method& method, const table_t& family, schedule_ki
     return out;
 }
 
-const table_t& cosine_table() {
-    static const table_t t(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005});
-    return t;
-}
+const table_t& cosine_table() { return mrsolve_test::cosine_table(); }
 
 std::string options_name(const sample_options& o) {
     return o.orders == mrsolve::order_policy::published ? "published" : "default";

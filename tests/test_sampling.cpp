@@ -21,6 +21,7 @@
 
 #include "support/order_checks.hpp"
 #include "support/toy_models.hpp"
+#include "support/problems.hpp"
 
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_sampling {
@@ -40,19 +41,17 @@ using grid_t = std::vector<double>;
 using table_t = mrsolve::irsde_table<double>;
 using continuous_t = mrsolve::ir_sde<double>;
 
-const mrsolve::irsde_parameters defaults{mrsolve::theta_schedule::cosine, 100, 50, 0.005};
+const mrsolve::irsde_parameters& defaults = mrsolve_test::cosine_parameters;
 
 const table_t& table() {
-    static const table_t t(defaults);
-    return t;
+    return mrsolve_test::cosine_table();
 }
 const continuous_t& continuous() {
     static const continuous_t c(defaults);
     return c;
 }
 const mrsolve_test::reference_tables& ref() {
-    static const auto r = mrsolve_test::make_reference_tables("cosine", 100, 50, 0.005);
-    return r;
+    return mrsolve_test::cosine_reference_tables();
 }
 
 const vec mu6{0.1, -0.4, 0.2, 0.0, 0.3, -0.1};
