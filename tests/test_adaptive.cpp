@@ -4,7 +4,7 @@
 // Problems: per-element Gaussian data (128 elements, exact flow) on the continuous cosine IR-SDE
 // (T = 100, max_sigma = 50, eps = 0.005, t_min = 1) and on the discrete cosine table (T = 100, same
 // parameters, t ∈ [0, 100]; the oracle uses the table's interpolated α and σ and its flow is exact for
-// them, and the solvers step in ln(α/σ), see singlestep.hpp); and a 2-d, 3-component Gaussian mixture
+// them, and the solvers step in ln(α/σ), docs/theory.md §7); and a 2-d, 3-component Gaussian mixture
 // on 64 items (per-item error norm, batch_items = 64) against a tight fixed-step reference solve.
 //
 // Both readings of the tolerance are tested. tolerance_scope::global (the default) promises the final
@@ -228,7 +228,7 @@ TEST_CASE("adaptive: Gaussian oracle, continuous cosine IR-SDE (exact flow)") {
 }
 
 TEST_CASE("adaptive: Gaussian oracle, discrete cosine table (exact flow of the interpolated alpha, sigma)") {
-    // The solvers step in ln(α/σ) of the table's interpolated α, σ (singlestep.hpp), so the oracle's
+    // The solvers step in ln(α/σ) of the table's interpolated α, σ (docs/theory.md §7), so the oracle's
     // closed-form flow, which is exact for any α(t), σ(t), is the reference here too.
     const gaussian_problem<table> g{table(cosine)};
     state reference(g.x_T.size());

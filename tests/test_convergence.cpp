@@ -1,4 +1,4 @@
-// Convergence orders of the solvers against closed-form solutions (DESIGN.md §7), in double precision.
+// Convergence orders of the solvers against closed-form solutions (docs/theory.md §9), in double precision.
 //
 // Set-up. The continuous cosine IR-SDE (T = 100, max_sigma = 50, eps = 0.005) on [t_min = 1, T], where
 // λ = ln(α/σ) exactly, so the oracles' closed forms are the true reference (the discrete tables
@@ -22,7 +22,7 @@
 // - mr_ode orders 1 and 2 reach their order in both parameterizations and both start modes, on the
 //   Gaussian and on the mixture oracle.
 // - mr_ode order 3 with mrsolve's default order3_rule::taylor is third order (intrinsic start) on both
-//   oracles. The published 3M rule (order3_rule::published, DESIGN.md §4, the DPM-Solver++(3M) formula)
+//   oracles. The published 3M rule (order3_rule::published, docs/theory.md §4, the DPM-Solver++(3M) formula)
 //   is only SECOND order: it puts D2 = (D1₀ − D1₁)/(r₀ + r₁) ≈ h² q''/2 against φ₃, whose exact weight is
 //   the coefficient of h² q'' (the Taylor term q'' u²/2 of the model output integrates to h³ φ₃(∓h) q''),
 //   so it integrates half the curvature term: local error O(h³). Both are asserted below.
@@ -256,7 +256,7 @@ const std::vector<int> mixture_nfes = mrsolve_test::doubling(8, 2048);
 constexpr int mixture_min_nfe = 128;
 
 /// A 2-d, 3-component Gaussian mixture (full covariances) applied to 64 independent items with their own
-/// conditions μ_b and starts x_T = μ_b + λ_s z, as one 128-element state. There is no closed-form flow:
+/// conditions μ_b and starts x_T = μ_b + σ_∞ z, as one 128-element state. There is no closed-form flow:
 /// the reference is mr_ode order 3 (taylor rule, data prediction, production start) on the linear-λ grid of 32768
 /// steps, whose nodes contain every node of the ladder grids (the λ fractions i/M are exact in binary).
 /// Its error is estimated by the difference from the same solve with 16384 steps (measured: the solve
@@ -821,7 +821,7 @@ TEST_CASE("mr_unipc on the Gaussian-mixture oracle: corrected orders 2 and 3") {
 
 TEST_CASE("mr_unipc with the corrector off is the exact-quadrature multistep method (= mr_ode taylor, p = 1, 3)") {
     // Orders 1 and 3 have no single-difference B(h) rule, so their predictor is mr_ode's update in y-form,
-    // which equals DESIGN.md §4's μ-explicit form when λ = ln(α/σ) exactly (the continuous family). Order 3
+    // which equals docs/theory.md §4's μ-explicit form when λ = ln(α/σ) exactly (the continuous family). Order 3
     // is compared from an exact history: its warm-up step of order 2 does use the B(h) rule.
     const auto& g = large_problem();
     const auto exact = [&g](double t, state& out) { g.exact_flow(t, out); };

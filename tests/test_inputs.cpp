@@ -1,6 +1,6 @@
 // Bad input: every invalid argument or configuration gets an mrsolve::invalid_argument whose message names
 // the offending value, and a NaN/Inf produced during sampling an mrsolve::non_finite_error that names the
-// step (DESIGN.md §8).
+// step (docs/reliability.md §1).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -385,7 +385,7 @@ TEST_CASE("velocity needs a family with a stationary standard deviation") {
                          has("stationary"), mrsolve::invalid_argument);
     // The same family works with the noise and data targets.
     CHECK_NOTHROW(run(mrsolve::mr_ode<data_prediction>{2}, grid, {}, family, toy(continuous())));
-    // The conversion itself names a bad λ_s.
+    // The conversion itself names a bad σ_∞.
     for (const double ls : {0.0, -1.0, NaN_, Inf_}) {
         CAPTURE(ls);
         CHECK_THROWS_WITH_AS((void)mrsolve::conversion<double>(mrsolve::fit_target::velocity, mrsolve::fit_target::data,

@@ -1,5 +1,5 @@
 // Inversion (clean → noisy along the probability-flow ODE), partial restoration from an intermediate time,
-// and the per-step corrector switch of mr_unipc. References: the exact Gaussian flow (DESIGN.md §7) on the
+// and the per-step corrector switch of mr_unipc. References: the exact Gaussian flow (docs/theory.md §9) on the
 // continuous cosine IR-SDE (T = 100, max_sigma = 50, eps = 0.005, t_min = 1), where λ = ln(α/σ) exactly.
 
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-// Step schedules (DESIGN.md §6) against independent computations: on the discrete cosine tables (T = 100,
+// Step schedules (docs/theory.md §8) against independent computations: on the discrete cosine tables (T = 100,
 // max_sigma = 50, eps = 0.005, recomputed in long double) and on continuous IR-SDE families; the
 // recorded float32 grids of the published sampler; λ_min clipping; names; grid validation.
 #include <doctest/doctest.h>
