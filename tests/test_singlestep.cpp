@@ -182,7 +182,7 @@ TEST_CASE("singlestep_orders and the sampler reject bad arguments, naming the va
     CHECK_THROWS_AS(s.run(grid, ok, model, nan_x, g.mu), mrsolve::invalid_argument);
     state short_mu(5, 0.0);
     CHECK_THROWS_AS(s.run(grid, ok, model, x, short_mu), mrsolve::invalid_argument);
-    // Velocity needs λ_s: the IR-SDE has it; a NaN model output is reported with its step and time.
+    // Velocity needs σ_∞: the IR-SDE has it; a NaN model output is reported with its step and time.
     auto nan_at_second = [&, calls = 0](const state& xx, const state& mu, double t, state& out) mutable {
         model(xx, mu, t, out);
         if (++calls == 5) out[7] = std::numeric_limits<double>::quiet_NaN();
