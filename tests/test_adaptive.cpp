@@ -4,7 +4,7 @@
 // Problems: per-element Gaussian data (128 elements, exact flow) on the continuous cosine IR-SDE
 // (T = 100, max_sigma = 50, eps = 0.005, t_min = 1) and on the discrete cosine table (T = 100, same
 // parameters, t ∈ [0, 100]; the oracle uses the table's interpolated α and σ and its flow is exact for
-// them, and the solvers step in ln(α/σ), see singlestep.hpp); and a 2-d, 3-component Gaussian mixture
+// them, and the solvers step in ln(α/σ), docs/theory.md §7); and a 2-d, 3-component Gaussian mixture
 // on 64 items (per-item error norm, batch_items = 64) against a tight fixed-step reference solve.
 //
 // Both readings of the tolerance are tested. tolerance_scope::global (the default) promises the final
@@ -32,6 +32,7 @@
 #include "support/convergence.hpp"
 #include "support/order_checks.hpp"
 #include "support/mixture_items.hpp"
+#include "support/problems.hpp"
 
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_adaptive {
@@ -48,7 +49,7 @@ using state = std::vector<double>;
 using continuous = mrsolve::ir_sde<double>;
 using table = mrsolve::irsde_table<double>;
 
-const mrsolve::irsde_parameters cosine{mrsolve::theta_schedule::cosine, 100, 50, 0.005};
+const mrsolve::irsde_parameters& cosine = mrsolve_test::cosine_parameters;
 
 /// Per-step scope: the final max-abs error is asserted to be at most this multiple of the tolerance
 /// (rtol = atol = tol). That scope bounds each step's local error estimate, not the final error, which
@@ -57,30 +58,8 @@ const mrsolve::irsde_parameters cosine{mrsolve::theta_schedule::cosine, 100, 50,
 /// order 2 stay within 3.4), so 10 is asserted.
 constexpr double global_multiple = 10;
 
-std::vector<double> means(std::size_t n) {
-    std::vector<double> m(n);
-    for (std::size_t j = 0; j < n; ++j) m[j] = 0.8 * std::sin(0.7 * static_cast<double>(j) + 0.3);
-    return m;
-}
-std::vector<double> stds(std::size_t n) {
-    std::vector<double> s(n);
-    for (std::size_t j = 0; j < n; ++j) s[j] = 0.05 + 0.55 * static_cast<double>((j * 7) % 16) / 15.0;
-    return s;
-}
-
-template <class Family>
-struct gaussian_problem {
-    Family family;
-    mrsolve::gaussian_diagonal_oracle<Family> oracle;
-    state mu, x_T;
-    explicit gaussian_problem(Family f, std::size_t n = 128)
-        : family(std::move(f)), oracle(family, means(n), stds(n)), mu(n), x_T(n) {
-        for (std::size_t j = 0; j < n; ++j) mu[j] = 0.5 * std::cos(1.3 * static_cast<double>(j));
-        state z(n);
-        mrsolve::counter_noise{2024}.fill(z, 0);
-        oracle.marginal_sample(mu, family.t_max(), z, x_T);
-    }
-};
+/// The shared per-element Gaussian problem (tests/support/problems.hpp), 128 elements by default.
+using mrsolve_test::gaussian_problem;
 
 using mrsolve_test::counting_model;
 
@@ -249,7 +228,7 @@ TEST_CASE("adaptive: Gaussian oracle, continuous cosine IR-SDE (exact flow)") {
 }
 
 TEST_CASE("adaptive: Gaussian oracle, discrete cosine table (exact flow of the interpolated alpha, sigma)") {
-    // The solvers step in ln(α/σ) of the table's interpolated α, σ (singlestep.hpp), so the oracle's
+    // The solvers step in ln(α/σ) of the table's interpolated α, σ (docs/theory.md §7), so the oracle's
     // closed-form flow, which is exact for any α(t), σ(t), is the reference here too.
     const gaussian_problem<table> g{table(cosine)};
     state reference(g.x_T.size());
@@ -318,7 +297,7 @@ TEST_CASE("adaptive: global scope on wide data: per-step control misses the tole
     const std::size_t n = 64;
     std::vector<double> wide(n);
     for (std::size_t j = 0; j < n; ++j) wide[j] = 0.05 + 3.0 * static_cast<double>((j * 7) % 16) / 15.0;
-    const mrsolve::gaussian_diagonal_oracle<continuous> oracle(family, means(n), wide);
+    const mrsolve::gaussian_diagonal_oracle<continuous> oracle(family, mrsolve_test::gaussian_means(n), wide);
     state mu(n), x_T(n), z(n), reference(n);
     for (std::size_t j = 0; j < n; ++j) mu[j] = 0.5 * std::cos(1.3 * static_cast<double>(j));
     mrsolve::counter_noise{2024}.fill(z, 0);

@@ -25,6 +25,8 @@
 #include <mrsolve/mrsolve.hpp>
 #include <mrsolve/oracle/gaussian.hpp>
 
+#include "support/problems.hpp"
+
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_concurrency {
 
@@ -69,7 +71,7 @@ std::vector<double> condition() {
 
 /// Everything the threads share, built once before any thread starts and only read afterwards.
 struct shared_problem {
-    table_t table{mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005}};
+    table_t table{mrsolve_test::cosine_parameters};
     continuous_t continuous{mrsolve::irsde_parameters{mrsolve::theta_schedule::linear, 100, 50, 0.005}};
     std::vector<double> table_grid = make_grid(table, schedule_kind::linear_lambda, nfe);
     std::vector<double> continuous_grid = make_grid(continuous, schedule_kind::karras_n, nfe);

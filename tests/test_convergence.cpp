@@ -1,4 +1,4 @@
-// Convergence orders of the solvers against closed-form solutions (DESIGN.md §7), in double precision.
+// Convergence orders of the solvers against closed-form solutions (docs/theory.md §9), in double precision.
 //
 // Set-up. The continuous cosine IR-SDE (T = 100, max_sigma = 50, eps = 0.005) on [t_min = 1, T], where
 // λ = ln(α/σ) exactly, so the oracles' closed forms are the true reference (the discrete tables
@@ -22,7 +22,7 @@
 // - mr_ode orders 1 and 2 reach their order in both parameterizations and both start modes, on the
 //   Gaussian and on the mixture oracle.
 // - mr_ode order 3 with mrsolve's default order3_rule::taylor is third order (intrinsic start) on both
-//   oracles. The published 3M rule (order3_rule::published, DESIGN.md §4, the DPM-Solver++(3M) formula)
+//   oracles. The published 3M rule (order3_rule::published, docs/theory.md §4, the DPM-Solver++(3M) formula)
 //   is only SECOND order: it puts D2 = (D1₀ − D1₁)/(r₀ + r₁) ≈ h² q''/2 against φ₃, whose exact weight is
 //   the coefficient of h² q'' (the Taylor term q'' u²/2 of the model output integrates to h³ φ₃(∓h) q''),
 //   so it integrates half the curvature term: local error O(h³). Both are asserted below.
@@ -69,6 +69,7 @@
 
 #include "support/convergence.hpp"
 #include "support/order_checks.hpp"
+#include "support/problems.hpp"
 
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_convergence {
@@ -91,63 +92,25 @@ constexpr double roundoff_floor = 1e-11;
 constexpr double exact_tolerance = 1e-12;
 
 [[nodiscard]] family_type make_family() {
-    return family_type(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005}, t_min);
+    return mrsolve_test::cosine_continuous(t_min);
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Problems
 
-/// Per-element Gaussian data x₀,j ~ N(m_j, s_j²) with conditions μ_j, and x_T drawn from the exact
-/// marginal at T. Built once per size and never moved (oracle models point into it).
-class gaussian_problem {
-public:
-    gaussian_problem(const gaussian_problem&) = delete;
-    gaussian_problem& operator=(const gaussian_problem&) = delete;
-
-    /// 128 elements: the ODE problems. @return the shared instance
-    static const gaussian_problem& large() {
-        static const gaussian_problem p(128);
-        return p;
-    }
-    /// 32 elements: the SDE moment propagation (its cost grows as NFE² · n). @return the shared instance
-    static const gaussian_problem& small() {
-        static const gaussian_problem p(32);
-        return p;
-    }
-
-    family_type family = make_family();
-    mrsolve::gaussian_diagonal_oracle<family_type> oracle;
-    state mu, x_T;
-    double T = family.t_max();
-
-    /// The exact flow from (x_T, T) to t.
-    void exact_flow(double t, state& out) const { oracle.flow(x_T, mu, T, t, out); }
-    /// The exact flow to the end of the grid. @return x at t_min
-    [[nodiscard]] state flow_end() const {
-        state out(size());
-        exact_flow(family.t_min(), out);
-        return out;
-    }
-    [[nodiscard]] std::size_t size() const { return mu.size(); }
-
-private:
-    explicit gaussian_problem(std::size_t n) : oracle(family, means(n), stds(n)), mu(n), x_T(n) {
-        for (std::size_t j = 0; j < n; ++j) mu[j] = 0.5 * std::cos(1.3 * static_cast<double>(j));
-        state z(n);
-        mrsolve::counter_noise{2024}.fill(z, 0);
-        oracle.marginal_sample(mu, T, z, x_T);
-    }
-    static std::vector<double> means(std::size_t n) {
-        std::vector<double> m(n);
-        for (std::size_t j = 0; j < n; ++j) m[j] = 0.8 * std::sin(0.7 * static_cast<double>(j) + 0.3);
-        return m;
-    }
-    static std::vector<double> stds(std::size_t n) {
-        std::vector<double> s(n);
-        for (std::size_t j = 0; j < n; ++j) s[j] = 0.05 + 0.55 * static_cast<double>((j * 7) % 16) / 15.0;
-        return s;
-    }
-};
+/// The shared per-element Gaussian problem (tests/support/problems.hpp) on the continuous family. Built
+/// once per size.
+using gaussian_problem = mrsolve_test::gaussian_problem<family_type>;
+/// 128 elements: the ODE problems. @return the shared instance
+const gaussian_problem& large_problem() {
+    static const gaussian_problem p(make_family(), 128);
+    return p;
+}
+/// 32 elements: the SDE moment propagation (its cost grows as NFE² · n). @return the shared instance
+const gaussian_problem& small_problem() {
+    static const gaussian_problem p(make_family(), 32);
+    return p;
+}
 
 /// The fit target a parameterization integrates (no conversion in the loop).
 template <class P>
@@ -267,7 +230,7 @@ template <class Method>
 [[nodiscard]] ladder gaussian_ode_ladder(const Method& method, start mode, span_kind span,
                                          const std::vector<int>& steps = ode_nfes) {
     using P = typename Method::parameterization;
-    const auto& g = gaussian_problem::large();
+    const auto& g = large_problem();
     const auto model = g.oracle.model(natural_fit<P>());
     const auto exact = [&g](double t, state& out) { g.exact_flow(t, out); };
     state end(g.size());
@@ -293,7 +256,7 @@ const std::vector<int> mixture_nfes = mrsolve_test::doubling(8, 2048);
 constexpr int mixture_min_nfe = 128;
 
 /// A 2-d, 3-component Gaussian mixture (full covariances) applied to 64 independent items with their own
-/// conditions μ_b and starts x_T = μ_b + λ_s z, as one 128-element state. There is no closed-form flow:
+/// conditions μ_b and starts x_T = μ_b + σ_∞ z, as one 128-element state. There is no closed-form flow:
 /// the reference is mr_ode order 3 (taylor rule, data prediction, production start) on the linear-λ grid of 32768
 /// steps, whose nodes contain every node of the ladder grids (the λ fractions i/M are exact in binary).
 /// Its error is estimated by the difference from the same solve with 16384 steps (measured: the solve
@@ -439,8 +402,8 @@ struct marginal_moments {
 [[nodiscard]] marginal_moments exact_marginals(const gaussian_problem& g) {
     const std::size_t n = g.size();
     marginal_moments m{state(n), state(n), state(n), state(n)};
-    g.oracle.marginal_mean(g.mu, g.T, m.mean_T);
-    g.oracle.marginal_variance(g.T, m.var_T);
+    g.oracle.marginal_mean(g.mu, g.family.t_max(), m.mean_T);
+    g.oracle.marginal_variance(g.family.t_max(), m.var_T);
     g.oracle.marginal_mean(g.mu, g.family.t_min(), m.mean_end);
     g.oracle.marginal_variance(g.family.t_min(), m.var_end);
     return m;
@@ -457,7 +420,7 @@ constexpr int sde_min_nfe = 64;
 
 template <class Method>
 [[nodiscard]] weak_ladders weak_errors(const Method& method, fit_target fit, span_kind span) {
-    const auto& g = gaussian_problem::small();
+    const auto& g = small_problem();
     const auto exact = exact_marginals(g);
     weak_ladders out;
     for (const int m : sde_nfes) {
@@ -474,9 +437,9 @@ const std::vector<int> conditional_nfes = mrsolve_test::doubling(8, 2048);
 
 template <class Method>
 [[nodiscard]] ladder conditional_mean_ladder(const Method& method, fit_target fit) {
-    const auto& g = gaussian_problem::large();
+    const auto& g = large_problem();
     state target(g.size());
-    g.oracle.reverse_transition_mean(g.x_T, g.mu, g.T, g.family.t_min(), target);
+    g.oracle.reverse_transition_mean(g.x_T, g.mu, g.family.t_max(), g.family.t_min(), target);
     const auto exact = [](double, state&) {};
     return ode_ladder(method, fit, start::production, conditional_nfes, span_kind::full, g.family, g.oracle.model(fit),
                       g.x_T, g.mu, exact, target);
@@ -501,7 +464,7 @@ template <class A>
 /// difference of the results.
 template <class Method>
 [[nodiscard]] double float_vs_double(const Method& method, fit_target fit) {
-    const auto& g = gaussian_problem::large();
+    const auto& g = large_problem();
     const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 20);
     const std::span<const double> times(grid);
     mrsolve::sample_options options;
@@ -578,7 +541,7 @@ TEST_CASE("the production start of a third-order method is second order: its war
     // (at λ(T), α = 0.005, the model outputs barely vary with λ), so a correct third-order update still
     // shows ≈ 3 over NFE 32 … 512 (the taylor-rule test above) and its order-2 asymptote only beyond NFE ≈ 2000.
     // The defect is measured directly, from NFE 64 (local orders 3.2, 2.3, 2.1, 2.1, 2.0 from NFE 8).
-    const auto& g = gaussian_problem::large();
+    const auto& g = large_problem();
     const auto exact = [&g](double t, state& out) { g.exact_flow(t, out); };
     const auto defect = [&](const auto& method) {
         using P = typename std::decay_t<decltype(method)>::parameterization;
@@ -639,7 +602,7 @@ TEST_CASE("mr_ode order 3 with the published rule is second order on the Gaussia
 
 TEST_CASE("moment propagation: the stochastic schemes are affine in x_T and the normals") {
     // A sampled run equals c + A x_T + Σ_k B_k z_k with the A, B_k that propagate_moments measures.
-    const auto& g = gaussian_problem::small();
+    const auto& g = small_problem();
     const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 12);
     const mrsolve::mr_sde<noise_prediction> method{2};
     const auto model = g.oracle.model(fit_target::noise);
@@ -706,9 +669,9 @@ TEST_CASE("mr_sde with the noise off converges at its order to the exact conditi
 TEST_CASE("mr_sde with the noise off from the marginal mean reproduces the mr_ode result") {
     // Both follow the exact mean trajectory, on which the model outputs are constant (x̂₀* = m, ε* = 0),
     // so both are exact at every NFE, and so is their difference.
-    const auto& g = gaussian_problem::large();
+    const auto& g = large_problem();
     state mean_T(g.size()), mean_end(g.size());
-    g.oracle.marginal_mean(g.mu, g.T, mean_T);
+    g.oracle.marginal_mean(g.mu, g.family.t_max(), mean_T);
     g.oracle.marginal_mean(g.mu, g.family.t_min(), mean_end);
     const auto none = [](double, state&) {};
     const auto run = [&](const auto& method, fit_target fit, int nfe) {
@@ -751,7 +714,7 @@ TEST_CASE("Euler-Maruyama (variable step) has weak order 1; posterior sampling (
 // 3. Euler and Heun baselines on the probability-flow ODE (uniform time grid, exact flow reference)
 
 TEST_CASE("Euler ODE and Heun ODE (variable step) converge at orders 1 and 2") {
-    const auto& g = gaussian_problem::large();
+    const auto& g = large_problem();
     const auto exact = [&g](double t, state& out) { g.exact_flow(t, out); };
     const state end = g.flow_end();
     const auto model = g.oracle.model(fit_target::noise);
@@ -858,9 +821,9 @@ TEST_CASE("mr_unipc on the Gaussian-mixture oracle: corrected orders 2 and 3") {
 
 TEST_CASE("mr_unipc with the corrector off is the exact-quadrature multistep method (= mr_ode taylor, p = 1, 3)") {
     // Orders 1 and 3 have no single-difference B(h) rule, so their predictor is mr_ode's update in y-form,
-    // which equals DESIGN.md §4's μ-explicit form when λ = ln(α/σ) exactly (the continuous family). Order 3
+    // which equals docs/theory.md §4's μ-explicit form when λ = ln(α/σ) exactly (the continuous family). Order 3
     // is compared from an exact history: its warm-up step of order 2 does use the B(h) rule.
-    const auto& g = gaussian_problem::large();
+    const auto& g = large_problem();
     const auto exact = [&g](double t, state& out) { g.exact_flow(t, out); };
     for (const int p : {1, 3}) {
         const start mode = p == 1 ? start::production : start::intrinsic;
@@ -887,7 +850,7 @@ TEST_CASE("mr_unipc with the corrector off is the exact-quadrature multistep met
 // 6. The η-continuum (mr_eta, data prediction)
 
 TEST_CASE("mr_eta: eta = 0 is mr_ode (data, taylor) and eta = 1 is mr_sde (data), to round-off") {
-    const auto& g = gaussian_problem::large();
+    const auto& g = large_problem();
     const auto model = g.oracle.model(fit_target::data);
     const auto options = constant_order(fit_target::data);
     for (int order = 1; order <= 3; ++order) {
@@ -935,15 +898,11 @@ TEST_CASE("mr_eta at eta = 0.5: exact marginal mean, variance weak orders 1 (ord
 template <class P>
 ladder table_ladder(int order, schedule_kind kind, mrsolve::step_lambda lambda) {
     using table_type = mrsolve::irsde_table<double>;
-    static const table_type table(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005});
+    const table_type& table = mrsolve_test::cosine_table();
     const std::size_t n = 128;
-    std::vector<double> means(n), stds(n);
-    for (std::size_t j = 0; j < n; ++j) {
-        means[j] = 0.8 * std::sin(0.7 * static_cast<double>(j) + 0.3);
-        stds[j] = 0.05 + 0.55 * static_cast<double>((j * 7) % 16) / 15.0;
-    }
-    const mrsolve::gaussian_diagonal_oracle<table_type> oracle(table, means, stds);
-    const auto& g = gaussian_problem::large();
+    const mrsolve::gaussian_diagonal_oracle<table_type> oracle(table, mrsolve_test::gaussian_means(n),
+                                                               mrsolve_test::gaussian_stds(n));
+    const auto& g = large_problem();
     state end(n);
     oracle.flow(g.x_T, g.mu, table.t_max(), table.t_min(), end);
     mrsolve::sample_options options;
@@ -995,7 +954,7 @@ TEST_CASE("with the family's λ (the published convention) the table solvers lev
 }
 
 TEST_CASE("reference_solve converges to the exact flow within its estimate, and rejects bad options") {
-    const auto& g = gaussian_problem::large();
+    const auto& g = large_problem();
     const auto model = g.oracle.model(fit_target::noise);
     state reference;
     mrsolve::reference_solve_options options;

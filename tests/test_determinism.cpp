@@ -93,7 +93,7 @@ std::uint64_t fnv1a(const std::vector<std::uint64_t>& v, std::uint64_t h = 14695
     return h;
 }
 
-/// One run from x_T = μ + λ_s z (seed 3) with counter_noise(seed), on a fresh sampler.
+/// One run from x_T = μ + σ_∞ z (seed 3) with counter_noise(seed), on a fresh sampler.
 template <class S, class Method>
 std::vector<std::uint64_t> run_fresh(const Method& method, std::uint64_t seed, schedule_kind kind = schedule_kind::linspace) {
     const S mu = condition<S>();

@@ -1,4 +1,4 @@
-// Coefficient families against independent computations (DESIGN.md §1, §2, §6): the discrete IR-SDE tables
+// Coefficient families against independent computations (docs/theory.md §1, §2): the discrete IR-SDE tables
 // recomputed in long double, the continuous IR-SDE families against long-double Gauss–Legendre quadrature
 // of θ, the φ-functions against long-double references, and the fit-target conversions against the
 // formulas of §2.
@@ -60,9 +60,9 @@ struct table_case {
 std::vector<table_case> table_cases() {
     std::vector<table_case> cases;
     for (const auto shape : {theta_schedule::cosine, theta_schedule::linear, theta_schedule::constant}) {
-        cases.push_back({shape, 100, 50, 0.005});   // the published default (λ_s = 50/255)
+        cases.push_back({shape, 100, 50, 0.005});   // the published default (σ_∞ = 50/255)
         cases.push_back({shape, 7, 0.5, 0.01});     // max_sigma < 1: taken as it is
-        cases.push_back({shape, 1000, 1, 0.05});    // max_sigma = 1 is in pixel units: λ_s = 1/255
+        cases.push_back({shape, 1000, 1, 0.05});    // max_sigma = 1 is in pixel units: σ_∞ = 1/255
         cases.push_back({shape, 1, 0.999, 0.3});    // the smallest table
     }
     return cases;
@@ -71,7 +71,7 @@ std::vector<table_case> table_cases() {
 // ------------------------------------------------------------------------------------------------
 // Long-double references for the continuous family.
 
-/// θ(t) before the scale κ (DESIGN.md §1 / ir_sde.hpp docs): constant 1; linear 0.1 → 20; cosine
+/// θ(t) before the scale κ (docs/theory.md §1, "The discrete tables"): constant 1; linear 0.1 → 20; cosine
 /// 1 − cos²u/cos²u₀ with u = (t/T + 0.008)/1.008·π/2, evaluated as (cos u₀ − cos u)(cos u₀ + cos u)/cos²u₀
 /// and cos u₀ − cos u = 2 sin((u + u₀)/2) sin((u − u₀)/2), u − u₀ computed directly.
 ld reference_theta(theta_schedule shape, ld T, ld t) {
@@ -196,7 +196,7 @@ TEST_CASE("discrete IR-SDE tables match DESIGN §6 recomputed in long double") {
             CHECK_CLOSE(table.sigma_table()[j], ref.sigma[j], 1e-13L + tb_rel, 0);
             CHECK_CLOSE(table.lambda_table()[j], ref.lambda[j], 1e-13L, tb_rel);
             if (j > 0) CHECK(table.lambda_table()[j] < table.lambda_table()[j - 1]);
-            // α² + (σ/λ_s)² = 1 at every table point.
+            // α² + (σ/σ_∞)² = 1 at every table point.
             const ld a = table.alpha_table()[j], s = ld(table.sigma_table()[j]) / ld(table.stationary_std());
             CHECK_CLOSE(a * a + s * s, 1.0L, 1e-14L, 0);
             // The family functions at integer times are the table values.
@@ -291,7 +291,7 @@ TEST_CASE("tables: linear interpolation at fractional t and extrapolation beyond
             CHECK_CLOSE(table.alpha(t), interpolate_at(ref.alpha, t), 1e-13L, 1e-15L);
             CHECK_CLOSE(table.sigma(t), interpolate_at(ref.sigma, t), 1e-11L, 1e-15L);
             CHECK_CLOSE(table.lambda(t), interpolate_at(ref.lambda, t), 1e-13L, 1e-11L);
-            // The published fixed-step baselines' rates: θ(t)·dt and 2 λ_s² θ(t)·dt.
+            // The published fixed-step baselines' rates: θ(t)·dt and 2 σ_∞² θ(t)·dt.
             const ld f = interpolate_at(ref.theta, t) * ref.dt;
             CHECK_CLOSE(table.published_drift_rate(t), f, 1e-13L, 1e-15L * ref.dt);
             CHECK_CLOSE(table.published_diffusion_sq(t), 2 * ref.lambda_s * ref.lambda_s * f, 1e-13L, 1e-15L * ref.dt);
@@ -404,7 +404,7 @@ TEST_CASE("continuous IR-SDE: θ, Θ, κ, α, σ, λ against long-double quadrat
                 // λ = ln(α/σ) exactly for the continuous family.
                 CHECK_CLOSE(family.lambda(t), std::log(ld(family.alpha(t))) - std::log(ld(family.sigma(t))), 1e-14L,
                             1e-14L);
-                // α² + (σ/λ_s)² = 1.
+                // α² + (σ/σ_∞)² = 1.
                 const ld a = family.alpha(t), s = ld(family.sigma(t)) / ld(family.stationary_std());
                 CHECK_CLOSE(a * a + s * s, 1.0L, 0, 1e-15L);
             }
@@ -518,7 +518,7 @@ TEST_CASE("fit-target conversions agree with DESIGN §2 and invert each other") 
     const std::array<fit_target, 3> targets{fit_target::noise, fit_target::data, fit_target::velocity};
     for (const auto& p : conversion_points()) {
         CAPTURE(p.alpha);
-        // A consistent triple (x₀, ε, v) at (x, t): x = μ + α (x₀ − μ) + σ ε, v = α λ_s ε − σ̂ (x₀ − μ).
+        // A consistent triple (x₀, ε, v) at (x, t): x = μ + α (x₀ − μ) + σ ε, v = α σ_∞ ε − σ̂ (x₀ − μ).
         const double mu = -0.3, x0 = 0.7, eps = 1.3;
         const double x = mu + p.alpha * (x0 - mu) + p.sigma * eps;
         const double v = p.alpha * p.lambda_s * eps - (p.sigma / p.lambda_s) * (x0 - mu);
@@ -544,7 +544,7 @@ TEST_CASE("fit-target conversions agree with DESIGN §2 and invert each other") 
                 }
             }
         }
-        // Noise ↔ data needs no λ_s.
+        // Noise ↔ data needs no σ_∞.
         const auto nd = mrsolve::conversion<double>(fit_target::noise, fit_target::data, p.alpha, p.sigma);
         CHECK_CLOSE(apply(nd, x, mu, eps), x0, 0, 1e-12L / p.alpha);
         // Identity maps.

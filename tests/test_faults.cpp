@@ -19,6 +19,7 @@
 #include <mrsolve/mrsolve.hpp>
 
 #include "support/toy_models.hpp"
+#include "support/problems.hpp"
 
 #include "support/counting_new.hpp"
 
@@ -42,8 +43,7 @@ constexpr double NaN_ = std::numeric_limits<double>::quiet_NaN();
 constexpr double Inf_ = std::numeric_limits<double>::infinity();
 
 const table_t& table() {
-    static const table_t t(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005});
-    return t;
+    return mrsolve_test::cosine_table();
 }
 
 toy_t toy(mrsolve::fit_target fit = mrsolve::fit_target::noise) {

@@ -31,12 +31,24 @@ TEST_CASE("every golden trajectory of the published sampler is reproduced to 5e-
         const auto record = mrsolve::read_golden(file.string());
         const auto result = mrsolve::replay_golden(record);
         CHECK(result.nfe == record.nfe);
-        // Every recorded step was compared (the observer saw all of them).
-        CHECK(record.states.size() == static_cast<std::size_t>(record.nfe));
+        // Every step of the recording was compared: the replay counts the recorded states its observer
+        // actually compared, and a recording of M steps has M (its grid has M + 1 times).
+        REQUIRE(record.timesteps.size() >= 2);
+        const int recorded_steps = static_cast<int>(record.timesteps.size()) - 1;
+        CHECK(result.steps_compared == recorded_steps);
         CHECK(result.max_abs_dev < 5e-5);
         // The recorded grids were computed in float32 by the published code; ours in double.
         CHECK(result.schedule_max_abs_dev < 1e-3);
     }
+}
+
+TEST_CASE("the count of compared steps misses a recorded state that was not compared") {
+    // A recording with state 5 taken out: the replay cannot compare that step, and says so.
+    auto record = mrsolve::read_golden(MRSOLVE_TEST_DATA_DIR "/golden/ode_data_o2_linspace_nfe10.txt");
+    REQUIRE(record.nfe == 10);
+    CHECK(mrsolve::replay_golden(record).steps_compared == 10);
+    record.states.erase(5);
+    CHECK(mrsolve::replay_golden(record).steps_compared == 9);
 }
 
 TEST_CASE("a wrong formula is caught: perturbing the recording beyond tolerance fails parity") {

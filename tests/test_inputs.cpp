@@ -1,6 +1,6 @@
 // Bad input: every invalid argument or configuration gets an mrsolve::invalid_argument whose message names
 // the offending value, and a NaN/Inf produced during sampling an mrsolve::non_finite_error that names the
-// step (DESIGN.md §8).
+// step (docs/reliability.md §1).
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -13,6 +13,7 @@
 #include <mrsolve/mrsolve.hpp>
 
 #include "support/toy_models.hpp"
+#include "support/problems.hpp"
 
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_inputs {
@@ -31,11 +32,10 @@ using continuous_t = mrsolve::ir_sde<double>;
 constexpr double NaN_ = std::numeric_limits<double>::quiet_NaN();
 constexpr double Inf_ = std::numeric_limits<double>::infinity();
 
-const mrsolve::irsde_parameters defaults{mrsolve::theta_schedule::cosine, 100, 50, 0.005};
+const mrsolve::irsde_parameters& defaults = mrsolve_test::cosine_parameters;
 
 const table_t& table() {
-    static const table_t t(defaults);
-    return t;
+    return mrsolve_test::cosine_table();
 }
 const continuous_t& continuous() {
     static const continuous_t c(defaults);
@@ -385,7 +385,7 @@ TEST_CASE("velocity needs a family with a stationary standard deviation") {
                          has("stationary"), mrsolve::invalid_argument);
     // The same family works with the noise and data targets.
     CHECK_NOTHROW(run(mrsolve::mr_ode<data_prediction>{2}, grid, {}, family, toy(continuous())));
-    // The conversion itself names a bad λ_s.
+    // The conversion itself names a bad σ_∞.
     for (const double ls : {0.0, -1.0, NaN_, Inf_}) {
         CAPTURE(ls);
         CHECK_THROWS_WITH_AS((void)mrsolve::conversion<double>(mrsolve::fit_target::velocity, mrsolve::fit_target::data,

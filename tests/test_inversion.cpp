@@ -1,5 +1,5 @@
 // Inversion (clean → noisy along the probability-flow ODE), partial restoration from an intermediate time,
-// and the per-step corrector switch of mr_unipc. References: the exact Gaussian flow (DESIGN.md §7) on the
+// and the per-step corrector switch of mr_unipc. References: the exact Gaussian flow (docs/theory.md §9) on the
 // continuous cosine IR-SDE (T = 100, max_sigma = 50, eps = 0.005, t_min = 1), where λ = ln(α/σ) exactly.
 
 #include <doctest/doctest.h>
@@ -17,6 +17,7 @@
 
 #include "support/convergence.hpp"
 #include "support/order_checks.hpp"
+#include "support/problems.hpp"
 
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_inversion {
@@ -31,7 +32,7 @@ using family_type = mrsolve::ir_sde<double>;
 using state = std::vector<double>;
 
 struct problem {
-    family_type family{mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005}, 1.0};
+    family_type family = mrsolve_test::cosine_continuous(1.0);
     std::vector<double> means, stds;
     mrsolve::gaussian_diagonal_oracle<family_type> oracle;
     state mu, x_clean;
@@ -152,7 +153,7 @@ TEST_CASE("inversion rejects decreasing grids, denoise_last and thresholding, na
 
 TEST_CASE("make_grid with t_start runs every schedule from the intermediate time") {
     const auto& p = shared();
-    const mrsolve::irsde_table<double> table({mrsolve::theta_schedule::cosine, 100, 50, 0.005});
+    const mrsolve::irsde_table<double>& table = mrsolve_test::cosine_table();
     for (const auto kind : {schedule_kind::linspace, schedule_kind::linear_lambda, schedule_kind::karras_n,
                             schedule_kind::karras_t, schedule_kind::time_quadratic, schedule_kind::trailing}) {
         CAPTURE(mrsolve::to_string(kind));

@@ -37,7 +37,7 @@ using vec = std::vector<double>;
 using mrsolve::fit_target;
 
 // ---- a local coefficient family: IR-SDE with linear θ(t) = θ₀ + θ₁ t -------------------------------
-// α = exp(−θ̄), θ̄ = θ₀ t + θ₁ t²/2, σ = λ_s √(1 − α²), λ = ln(α/σ); f = θ, g² = 2 λ_s² θ.
+// α = exp(−θ̄), θ̄ = θ₀ t + θ₁ t²/2, σ = σ_∞ √(1 − α²), λ = ln(α/σ); f = θ, g² = 2 σ_∞² θ.
 struct linear_theta_family {
     using real_type = double;
     double theta0 = 0.4;
@@ -415,7 +415,7 @@ TEST_SUITE("gaussian oracle") {
         check(diagonal);
     }
 
-    TEST_CASE("noise, data and velocity are related by the conversions of DESIGN.md §2") {
+    TEST_CASE("noise, data and velocity are related by the conversions of docs/theory.md §2") {
         const mrsolve::gaussian_full_oracle oracle(linear_theta_family{}, data_mean, covariance);
         const linear_theta_family family;
         const double ls = family.lambda_s;
@@ -444,7 +444,7 @@ TEST_SUITE("gaussian oracle") {
     TEST_CASE("the flow map solves the probability-flow ODE dx/dt = f (μ − x) − ½ g² ∇log p_t") {
         const linear_theta_family family;
         // f = −d ln α/dt and g² = dσ²/dt − 2 (d ln α/dt) σ², by central differences; they must match the
-        // family's analytic f = θ and g² = 2 λ_s² θ.
+        // family's analytic f = θ and g² = 2 σ_∞² θ.
         const double dt = 1e-5;
         auto f_of = [&](double t) {
             return -(std::log(family.alpha(t + dt)) - std::log(family.alpha(t - dt))) / (2.0 * dt);
@@ -815,7 +815,7 @@ TEST_SUITE("gaussian mixture oracle") {
         }
     }
 
-    TEST_CASE("data is Tweedie's formula and velocity follows DESIGN.md §2") {
+    TEST_CASE("data is Tweedie's formula and velocity follows docs/theory.md §2") {
         const linear_theta_family family;
         const mrsolve::gaussian_mixture_oracle oracle(family, three_components());
         const double ls = family.lambda_s;

@@ -3,17 +3,17 @@
 //
 // 1. Low NFE. Every solver, in float and double, at NFE 1 … 5 on the Gaussian oracle (discrete cosine
 //    tables T = 100, max_sigma = 50, eps = 0.005; 2048 independent elements with data N(0.5, 0.1²),
-//    μ = 0.2, x_T = μ + λ_s z) either returns finite values or refuses with mrsolve::invalid_argument —
+//    μ = 0.2, x_T = μ + σ_∞ z) either returns finite values or refuses with mrsolve::invalid_argument —
 //    and which one is asserted: a multistep method of order k refuses NFE < k ("too small for order"),
 //    a published fixed-step baseline refuses a grid with non-integer table times ("integer table times");
 //    nothing else refuses. The output spread (standard deviation over the elements, exact answer 0.1;
-//    λ_s = 50/255 ≈ 0.196 is deliberately far from it, so that returning x_T is not mistaken for
+//    σ_∞ = 50/255 ≈ 0.196 is deliberately far from it, so that returning x_T is not mistaken for
 //    success) and mean (exact 0.5) are printed for each case; docs/reliability.md tabulates them.
 //    Measured (double, linspace): the noise-prediction SDE solvers are over-dispersed at low NFE. The
 //    published SDE-2 noise sampler at NFE 5 has spread 25.7 (×257 the exact 0.1: "two orders of
 //    magnitude"), finite but useless; its data-prediction twin gives 0.175 (×1.75). Asserted below.
 // 2. φ-functions. The coefficients of every MR update (ODE orders 1–3 in both parameterizations and
-//    both order-3 rules, SDE orders 1–2) match a long-double evaluation of DESIGN.md §4 with long-double
+//    both order-3 rules, SDE orders 1–2) match a long-double evaluation of docs/theory.md §4 with long-double
 //    φ_k (series for |z| < 2) to 1e-12 relative (of the sum of the magnitudes of each coefficient's
 //    terms) for h from 1e-8 to 20.
 // 3. Extreme tables. T = 1000, eps = 1e-4, max_sigma 1, 10, 50, 100, θ cosine, linear and constant:
@@ -35,6 +35,7 @@
 #include <mrsolve/oracle/gaussian.hpp>
 
 #include "support/phi_reference.hpp"
+#include "support/problems.hpp"
 
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_robustness {
@@ -135,10 +136,7 @@ outcome sample_gaussian(const Method& method, const table_t& family, schedule_ki
     return out;
 }
 
-const table_t& cosine_table() {
-    static const table_t t(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005});
-    return t;
-}
+const table_t& cosine_table() { return mrsolve_test::cosine_table(); }
 
 std::string options_name(const sample_options& o) {
     return o.orders == mrsolve::order_policy::published ? "published" : "default";
@@ -216,7 +214,7 @@ TEST_CASE("the published noise-prediction SDE-2 sampler at NFE 5 is finite but o
 }
 
 // ================================================================================================
-// φ-functions: the update coefficients against DESIGN.md §4 in long double
+// φ-functions: the update coefficients against docs/theory.md §4 in long double
 
 namespace {
 
@@ -237,7 +235,7 @@ struct reference_coefficients {
     std::array<term_sum, 3> q;
 };
 
-/// Weights of D1 and D2 on (q₀, q₁, q₂) for a step of the given order (DESIGN.md §4).
+/// Weights of D1 and D2 on (q₀, q₁, q₂) for a step of the given order (docs/theory.md §4).
 struct difference_weights {
     std::array<ld, 3> d1{}, d2{};
 };
@@ -260,7 +258,7 @@ struct geometry_ld {
     ld h, r0, r1, as, at, ss, st;
 };
 
-/// x_t = x·x_s + mu·μ + Σ q_k·q_k + z·z per DESIGN.md §4, in long double.
+/// x_t = x·x_s + mu·μ + Σ q_k·q_k + z·z per docs/theory.md §4, in long double.
 reference_coefficients reference_ode(bool data, ld d2_weight, const geometry_ld& g) {
     reference_coefficients c;
     const auto w = differences_ld(g.order, g.r0, g.r1);

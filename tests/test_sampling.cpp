@@ -1,5 +1,5 @@
 // The sampling loop against hand computations: model-call counts, the order each step uses under each
-// order policy (detected by recomputing every step with the DESIGN.md §4 formulas for each order), the
+// order policy (detected by recomputing every step with the docs/theory.md §4 formulas for each order), the
 // observer, denoise_last, dynamic thresholding, the §5 baselines (variable and published fixed steps),
 // sampler reuse, state types, noise determinism and injection, and the fused contiguous backend.
 #include <doctest/doctest.h>
@@ -21,6 +21,7 @@
 
 #include "support/order_checks.hpp"
 #include "support/toy_models.hpp"
+#include "support/problems.hpp"
 
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_sampling {
@@ -40,19 +41,17 @@ using grid_t = std::vector<double>;
 using table_t = mrsolve::irsde_table<double>;
 using continuous_t = mrsolve::ir_sde<double>;
 
-const mrsolve::irsde_parameters defaults{mrsolve::theta_schedule::cosine, 100, 50, 0.005};
+const mrsolve::irsde_parameters& defaults = mrsolve_test::cosine_parameters;
 
 const table_t& table() {
-    static const table_t t(defaults);
-    return t;
+    return mrsolve_test::cosine_table();
 }
 const continuous_t& continuous() {
     static const continuous_t c(defaults);
     return c;
 }
 const mrsolve_test::reference_tables& ref() {
-    static const auto r = mrsolve_test::make_reference_tables("cosine", 100, 50, 0.005);
-    return r;
+    return mrsolve_test::cosine_reference_tables();
 }
 
 const vec mu6{0.1, -0.4, 0.2, 0.0, 0.3, -0.1};
@@ -142,7 +141,7 @@ void check_observer(const trace& tr, const Family& family, const grid_t& grid, c
     CHECK(tr.observed.back().x == tr.x);
 }
 
-// ---- DESIGN.md §4: the MR Sampler step, recomputed ---------------------------------------------
+// ---- docs/theory.md §4: the MR Sampler step, recomputed ---------------------------------------------
 
 struct history_entry {
     std::vector<ld> q;
@@ -154,7 +153,7 @@ enum class mr_kind { ode_data, ode_noise, sde_data, sde_noise };
 bool is_data(mr_kind k) { return k == mr_kind::ode_data || k == mr_kind::sde_data; }
 bool is_sde(mr_kind k) { return k == mr_kind::sde_data || k == mr_kind::sde_noise; }
 
-/// One MR Sampler step of the given order from s to t (DESIGN.md §4); hist[0] is q₀ (at s), hist[1] q₁, …
+/// One MR Sampler step of the given order from s to t (docs/theory.md §4); hist[0] is q₀ (at s), hist[1] q₁, …
 template <class Family>
 std::vector<ld> reference_mr_step(mr_kind kind, int order, const Family& fam, double s, double t, const vec& xs,
                                   const std::deque<history_entry>& hist, int step, mrsolve::order3_rule rule,
@@ -214,7 +213,7 @@ double max_rel_dev(const std::vector<ld>& expected, const vec& actual) {
     return static_cast<double>(worst);
 }
 
-/// The converted (and, if asked, thresholded) output of one recorded model call (DESIGN.md §2, §4).
+/// The converted (and, if asked, thresholded) output of one recorded model call (docs/theory.md §2, §4).
 template <class Family>
 std::vector<ld> converted(const mrsolve_test::model_call& call, const Family& fam, const sample_options& options,
                           fit_target to) {
@@ -270,7 +269,7 @@ std::vector<int> detect_orders(const trace& tr, mr_kind kind, int max_order, con
     return orders;
 }
 
-/// The order of each step, derived from DESIGN.md §4 and the order_policy documentation.
+/// The order of each step, derived from docs/theory.md §4 and the order_policy documentation.
 std::vector<int> expected_orders(order_policy policy, int order, int M, bool denoise_last = false) {
     std::vector<int> orders;
     for (int i = 1; i <= M; ++i) {
@@ -579,7 +578,7 @@ TEST_CASE("dynamic thresholding in the sampler: applied to the converted output 
     }
 }
 
-// ---- baselines (DESIGN.md §5) ---------------------------------------------------------------------
+// ---- baselines (docs/theory.md §5) ---------------------------------------------------------------------
 
 namespace {
 
@@ -617,7 +616,7 @@ std::vector<ld> reference_baseline_step(baseline b, step_mode mode, double s, do
             out[e] = mu + keep * (x - mu) + toward * (x0 - mu) + std::sqrt(var) * z;
         } else {
             const ld delta = fixed ? 1 : ld(s) - ld(t);
-            // Published: θ(s)·dt and 2 λ_s² θ(s)·dt; variable: the rates of the interpolated α and σ.
+            // Published: θ(s)·dt and 2 σ_∞² θ(s)·dt; variable: the rates of the interpolated α and σ.
             const ld f = fixed ? interpolate_at(r.theta, s) * r.dt : mrsolve_test::variable_step_rates(r, s).f;
             const ld g2 = fixed ? 2 * ls * ls * f : mrsolve_test::variable_step_rates(r, s).g2;
             const ld score_weight = b == baseline::euler_maruyama ? g2 : g2 / 2;
@@ -682,7 +681,7 @@ TEST_CASE("published fixed-step posterior and Euler-Maruyama: one step against D
         }
         CHECK(steps == std::vector<int>{1});
     }
-    // Euler–Maruyama, published: Δ = one table step; f = θ₆₀ dt, g² = 2 λ_s² f.
+    // Euler–Maruyama, published: Δ = one table step; f = θ₆₀ dt, g² = 2 σ_∞² f.
     {
         vec y = x;
         std::vector<int> steps;
@@ -758,7 +757,7 @@ TEST_CASE("Heun: two evaluations per step, predictor and trapezoidal corrector (
             const auto derivative = [&](const mrsolve_test::model_call& call) {
                 using mrsolve_test::interpolate_at;
                 const ld a = interpolate_at(r.alpha, call.t), s = interpolate_at(r.sigma, call.t);
-                // Published: θ(t)·dt and 2 λ_s² θ(t)·dt; variable: the rates of the interpolated α and σ.
+                // Published: θ(t)·dt and 2 σ_∞² θ(t)·dt; variable: the rates of the interpolated α and σ.
                 const bool fixed = mode == step_mode::published_fixed;
                 const ld f = fixed ? interpolate_at(r.theta, call.t) * r.dt : mrsolve_test::variable_step_rates(r, call.t).f;
                 const ld g2 = fixed ? 2 * r.lambda_s * r.lambda_s * f : mrsolve_test::variable_step_rates(r, call.t).g2;

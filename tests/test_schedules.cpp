@@ -1,4 +1,4 @@
-// Step schedules (DESIGN.md §6) against independent computations: on the discrete cosine tables (T = 100,
+// Step schedules (docs/theory.md §8) against independent computations: on the discrete cosine tables (T = 100,
 // max_sigma = 50, eps = 0.005, recomputed in long double) and on continuous IR-SDE families; the
 // recorded float32 grids of the published sampler; λ_min clipping; names; grid validation.
 #include <doctest/doctest.h>
@@ -17,6 +17,7 @@
 #include <mrsolve/sde/irsde_table.hpp>
 
 #include "support/toy_models.hpp"
+#include "support/problems.hpp"
 
 // The file's own namespace: the unity build compiles several test files as one translation unit.
 namespace test_schedules {
@@ -28,15 +29,13 @@ using mrsolve::schedule_options;
 using mrsolve_test::ld;
 using grid_t = std::vector<double>;
 
-const mrsolve::irsde_parameters cosine_defaults{mrsolve::theta_schedule::cosine, 100, 50, 0.005};
+const mrsolve::irsde_parameters& cosine_defaults = mrsolve_test::cosine_parameters;
 
 const mrsolve::irsde_table<double>& table() {
-    static const mrsolve::irsde_table<double> t(cosine_defaults);
-    return t;
+    return mrsolve_test::cosine_table();
 }
 const mrsolve_test::reference_tables& ref() {
-    static const auto r = mrsolve_test::make_reference_tables("cosine", 100, 50, 0.005);
-    return r;
+    return mrsolve_test::cosine_reference_tables();
 }
 
 /// The reference grid t_i = f(i), i = 0…M.

@@ -34,6 +34,7 @@
 #include "support/convergence.hpp"
 #include "support/order_checks.hpp"
 #include "support/mixture_items.hpp"
+#include "support/problems.hpp"
 
 #include "support/counting_new.hpp"
 
@@ -54,7 +55,7 @@ using state = std::vector<double>;
 
 
 [[nodiscard]] family_type make_family() {
-    return family_type(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005}, 1.0);
+    return mrsolve_test::cosine_continuous(1.0);
 }
 
 template <class P>
@@ -62,38 +63,13 @@ template <class P>
     return std::is_same_v<P, data_prediction> ? fit_target::data : fit_target::noise;
 }
 
-/// Per-element Gaussian data with conditions μ_j and x_T from the exact marginal at T.
-struct gaussian_problem {
-    static const gaussian_problem& get() {
-        static const gaussian_problem p(128);
-        return p;
-    }
-    family_type family = make_family();
-    mrsolve::gaussian_diagonal_oracle<family_type> oracle;
-    state mu, x_T;
-
-    explicit gaussian_problem(std::size_t n) : oracle(family, means(n), stds(n)), mu(n), x_T(n) {
-        for (std::size_t j = 0; j < n; ++j) mu[j] = 0.5 * std::cos(1.3 * static_cast<double>(j));
-        state z(n);
-        mrsolve::counter_noise{2024}.fill(z, 0);
-        oracle.marginal_sample(mu, family.t_max(), z, x_T);
-    }
-    [[nodiscard]] state exact(double t) const {
-        state out(x_T.size());
-        oracle.flow(x_T, mu, family.t_max(), t, out);
-        return out;
-    }
-    static std::vector<double> means(std::size_t n) {
-        std::vector<double> m(n);
-        for (std::size_t j = 0; j < n; ++j) m[j] = 0.8 * std::sin(0.7 * static_cast<double>(j) + 0.3);
-        return m;
-    }
-    static std::vector<double> stds(std::size_t n) {
-        std::vector<double> s(n);
-        for (std::size_t j = 0; j < n; ++j) s[j] = 0.05 + 0.55 * static_cast<double>((j * 7) % 16) / 15.0;
-        return s;
-    }
-};
+/// The shared per-element Gaussian problem (tests/support/problems.hpp) on the continuous family, 128
+/// elements, built once.
+using gaussian_problem = mrsolve_test::gaussian_problem<family_type>;
+const gaussian_problem& shared_problem() {
+    static const gaussian_problem p(make_family(), 128);
+    return p;
+}
 
 /// A uniform-λ grid of `steps` steps from T to λ = l_end (full span: to t_min).
 [[nodiscard]] std::vector<double> lambda_grid(const family_type& family, int steps, double l_end) {
@@ -119,7 +95,7 @@ template <class P, class Model>
 /// Errors of constant-order-k runs over `steps` uniform-λ steps ending at λ = l_end.
 template <class P>
 [[nodiscard]] ladder gaussian_ladder(int k, const std::vector<int>& steps, double l_end) {
-    const auto& g = gaussian_problem::get();
+    const auto& g = shared_problem();
     const auto model = g.oracle.model(natural_fit<P>());
     ladder out;
     for (const int m : steps) {
@@ -153,7 +129,7 @@ TEST_CASE("singlestep_orders spends exactly the NFE, and runs report exactly the
     CHECK(mrsolve::singlestep_orders(1, 3) == std::vector<int>{1});
     CHECK(mrsolve::singlestep_orders(7, 2) == std::vector<int>{2, 2, 2, 1});
     CHECK(mrsolve::singlestep_orders(4, 1) == std::vector<int>{1, 1, 1, 1});
-    const auto& g = gaussian_problem::get();
+    const auto& g = shared_problem();
     int calls = 0;
     const counting_model<decltype(g.oracle.model(fit_target::noise))> model{g.oracle.model(fit_target::noise), &calls};
     mrsolve::singlestep_sampler<noise_prediction, family_type, state> s(g.family, g.x_T);
@@ -188,7 +164,7 @@ TEST_CASE("singlestep_orders and the sampler reject bad arguments, naming the va
     CHECK_THROWS_WITH_AS((void)mrsolve::singlestep_orders(0, 2), doctest::Contains("got 0"), mrsolve::invalid_argument);
     CHECK_THROWS_WITH_AS((void)mrsolve::singlestep_orders(5, 4), doctest::Contains("got 4"), mrsolve::invalid_argument);
     CHECK_THROWS_WITH_AS((void)mrsolve::singlestep_orders(5, 0), doctest::Contains("got 0"), mrsolve::invalid_argument);
-    const auto& g = gaussian_problem::get();
+    const auto& g = shared_problem();
     const auto model = g.oracle.model(fit_target::noise);
     mrsolve::singlestep_sampler<noise_prediction, family_type, state> s(g.family, g.x_T);
     const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 3);
@@ -206,7 +182,7 @@ TEST_CASE("singlestep_orders and the sampler reject bad arguments, naming the va
     CHECK_THROWS_AS(s.run(grid, ok, model, nan_x, g.mu), mrsolve::invalid_argument);
     state short_mu(5, 0.0);
     CHECK_THROWS_AS(s.run(grid, ok, model, x, short_mu), mrsolve::invalid_argument);
-    // Velocity needs λ_s: the IR-SDE has it; a NaN model output is reported with its step and time.
+    // Velocity needs σ_∞: the IR-SDE has it; a NaN model output is reported with its step and time.
     auto nan_at_second = [&, calls = 0](const state& xx, const state& mu, double t, state& out) mutable {
         model(xx, mu, t, out);
         if (++calls == 5) out[7] = std::numeric_limits<double>::quiet_NaN();
@@ -225,7 +201,7 @@ TEST_CASE("singlestep_orders and the sampler reject bad arguments, naming the va
 }
 
 TEST_CASE("singlestep order 1 equals mr_ode order 1 (continuous family)") {
-    const auto& g = gaussian_problem::get();
+    const auto& g = shared_problem();
     const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 17);
     const std::vector<int> ones(17, 1);
     const auto compare = [&](auto p, fit_target fit) {
@@ -389,7 +365,7 @@ TEST_CASE("dynamic thresholding: every stage of orders 2 and 3 is thresholded (c
 }
 
 TEST_CASE("dynamic thresholding: bad configurations and non-finite outputs are reported") {
-    const auto& g = gaussian_problem::get();
+    const auto& g = shared_problem();
     mrsolve::singlestep_options so{fit_target::data};
     so.thresholding = mrsolve::dynamic_thresholding{};
     CHECK_THROWS_WITH_AS((mrsolve::singlestep_sampler<noise_prediction, family_type, state>(g.family, g.x_T, so)),
@@ -428,7 +404,7 @@ TEST_CASE("dynamic thresholding: bad configurations and non-finite outputs are r
 }
 
 TEST_CASE("fit targets are converted: every fit target gives the same singlestep result") {
-    const auto& g = gaussian_problem::get();
+    const auto& g = shared_problem();
     const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, 4);
     const std::vector<int> orders{3, 3, 2, 1};
     const auto spread = [&](auto p) {
@@ -447,7 +423,7 @@ TEST_CASE("fit targets are converted: every fit target gives the same singlestep
 }
 
 TEST_CASE("singlestep orders 1, 2, 3 on the Gaussian oracle") {
-    const auto& g = gaussian_problem::get();
+    const auto& g = shared_problem();
     const double l_full = g.family.lambda(g.family.t_min());
     const auto steps = mrsolve_test::doubling(4, 1024);
     // Orders 1 and 2 over the full λ range; order 3 over the middle span (see the file comment).
@@ -510,10 +486,10 @@ TEST_CASE("singlestep orders 2 and 3 on the discrete IR-SDE table family (Gaussi
     // The table interpolates α, σ, λ separately; the solvers step in ln(α/σ) of the interpolated α, σ,
     // for which the oracle's flow is exact, so it is the reference (t ∈ [0, 100], full range).
     using table_type = mrsolve::irsde_table<double>;
-    const table_type table(mrsolve::irsde_parameters{mrsolve::theta_schedule::cosine, 100, 50, 0.005});
-    const auto& g = gaussian_problem::get();
-    const mrsolve::gaussian_diagonal_oracle<table_type> oracle(table, gaussian_problem::means(128),
-                                                               gaussian_problem::stds(128));
+    const table_type& table = mrsolve_test::cosine_table();
+    const auto& g = shared_problem();
+    const mrsolve::gaussian_diagonal_oracle<table_type> oracle(table, mrsolve_test::gaussian_means(128),
+                                                               mrsolve_test::gaussian_stds(128));
     state end(g.x_T.size());
     oracle.flow(g.x_T, g.mu, table.t_max(), table.t_min(), end);
     const auto ladder_of = [&](auto p, int k) {
@@ -537,7 +513,7 @@ TEST_CASE("singlestep orders 2 and 3 on the discrete IR-SDE table family (Gaussi
 }
 
 TEST_CASE("singlestep and adaptive runs do not allocate; float states agree with double states") {
-    const auto& g = gaussian_problem::get();
+    const auto& g = shared_problem();
     const auto model = g.oracle.model(fit_target::noise);  // the diagonal oracle is allocation-free
     const auto orders = mrsolve::singlestep_orders(20, 3);
     const auto grid = mrsolve::make_grid(g.family, schedule_kind::linear_lambda, static_cast<int>(orders.size()));

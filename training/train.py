@@ -6,8 +6,8 @@ The network predicts the noise ε in x_t = μ + α_t (x₀ − μ) + σ_t ε (we
 estimates x₀ − μ and ε̂ follows exactly from the relation above. Everything is defined in
 training/README.md; in short:
 
-* IR-SDE: the discrete tables of DESIGN.md §6 — cosine θ, T = 100, eps = 0.005, max_sigma = 50
-  (λ_s = 50/255). The exported module carries these as attributes (T, max_sigma, eps, schedule).
+* IR-SDE: the discrete tables of docs/theory.md §1 ("The discrete tables"): cosine θ, T = 100,
+  eps = 0.005, max_sigma = 50 (stationary standard deviation σ_∞ = 50/255). The exported module carries these as attributes (T, max_sigma, eps, schedule).
 * Degradations (one network for both; μ tells it which): additive Gaussian noise σ = 25/255, and
   low light μ = 0.3·x₀^1.5 + N(0, (3/255)²). Neither is clipped.
 * Data: photographs shipped by Debian packages (python3-skimage's skimage/data, python3-sklearn's
@@ -57,7 +57,7 @@ HELD_OUT = [
 ]
 CROP = 128
 
-# IR-SDE (DESIGN.md §6).
+# IR-SDE: the discrete tables of docs/theory.md §1 ("The discrete tables").
 T_STEPS = 100
 MAX_SIGMA = 50.0
 EPS = 0.005

@@ -21,7 +21,7 @@
 //     `"legend title" name`, then rows `nfe error`. convergence_slopes.txt: `family name slope`.
 // (b) One sampling trajectory: 12 points of a 2-D, 3-component Gaussian mixture sampled with the MR
 //     Sampler (probability-flow ODE, data prediction, order 2 — the published default) in 20 steps on the
-//     same tables, from x_T = μ + λ_s z, with the data prediction x̂₀ of the (exact) model at every step.
+//     same tables, from x_T = μ + σ_∞ z, with the data prediction x̂₀ of the (exact) model at every step.
 //       trajectory_states.dat       one block per point: `step t x1 x2` for steps 0 … 20
 //       trajectory_predictions.dat  one block per point: `step t x̂₀₁ x̂₀₂`, t the time of the evaluation
 //       trajectory_components.dat   one block per mixture component: its 2-standard-deviation ellipse
@@ -244,7 +244,7 @@ int write_trajectory(const std::filesystem::path& dir) {
     const vec mu_point{0.6, 0.4};
     vec mu(2 * points), x(2 * points);
     for (std::size_t i = 0; i < mu.size(); ++i) mu[i] = mu_point[i % 2];
-    mrsolve::stationary_start(family, mu, x, /*seed=*/3);  // x_T = μ + λ_s z
+    mrsolve::stationary_start(family, mu, x, /*seed=*/3);  // x_T = μ + σ_∞ z
 
     const int nfe = 20;
     const auto grid = mrsolve::make_grid(family, mrsolve::schedule_kind::linspace, nfe);

@@ -8,7 +8,7 @@ int main() {
     // The IR-SDE trained IR-SDE/DA-CLIP models use: cosine θ, T = 100 steps, max_sigma = 50, eps = 0.005.
     const mrsolve::irsde_table<double> sde({mrsolve::theta_schedule::cosine, 100, 50.0, 0.005});
     std::vector<float> mu(3 * 64 * 64, 0.5f), x(mu.size());  // μ: the degraded image
-    mrsolve::stationary_start(sde, mu, x, /*seed=*/42);        // x_T = μ + λ_s z
+    mrsolve::stationary_start(sde, mu, x, /*seed=*/42);        // x_T = μ + σ_∞ z
     // Your ε̂(x, μ, t). This toy network has learnt a single clean image, 0.8 everywhere: since
     // x_t = μ + α_t (x₀ − μ) + σ_t ε, its noise prediction is exact, and sampling must return that image.
     const float clean = 0.8f;

@@ -5,7 +5,7 @@
 //   noise     μ = x₀ + (25/255)·z
 //   lowlight  μ = 0.3·x₀^1.5 + (3/255)·z
 // with z the counter-based normals of a fixed seed per image and task. Every (image, task) pair is one
-// item of a batch [B, 3, H, W]; every sampler starts from the same x_T = μ + λ_s z' (common random
+// item of a batch [B, 3, H, W]; every sampler starts from the same x_T = μ + σ_∞ z' (common random
 // numbers) and the stochastic ones use the same counter_noise seed.
 //
 // Output: one line per task, sampler and NFE,

@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     torch::manual_seed(1);
     const at::Tensor mu = clean + (25.0 / 255.0) * torch::randn_like(clean);
 
-    // Start from x_T = mu + lambda_s z and run the MR Sampler: x is restored in place.
+    // Start from x_T = mu + sigma_inf z and run the MR Sampler: x is restored in place.
     at::Tensor x = at::empty_like(mu);
     mrsolve::stationary_start(sde, mu, x, /*seed=*/2024);
     const auto grid = mrsolve::make_grid(sde, mrsolve::schedule_kind::linspace, /*NFE=*/10);

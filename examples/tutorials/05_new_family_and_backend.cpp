@@ -9,22 +9,22 @@
 // A new member of the MR SDE family: IR-SDE with an exponentially growing θ(t) = exp(k t), in closed form.
 struct exponential_irsde {
     using real_type = double;
-    double k = 0.05, T = 100, lambda_s = 0.2, scale = 0.0;  // scale: chosen so that α(T) = 0.005
+    double k = 0.05, T = 100, sigma_inf = 0.2, scale = 0.0;  // scale: chosen so that α(T) = 0.005
     exponential_irsde() { scale = -std::log(0.005) / theta_integral(T); }
     double theta(double t) const { return std::exp(k * t); }
     double theta_integral(double t) const { return std::expm1(k * t) / k; }
     double alpha(double t) const { return std::exp(-scale * theta_integral(t)); }
-    double sigma(double t) const { return lambda_s * std::sqrt(-std::expm1(-2 * scale * theta_integral(t))); }
+    double sigma(double t) const { return sigma_inf * std::sqrt(-std::expm1(-2 * scale * theta_integral(t))); }
     double lambda(double t) const { return std::log(alpha(t)) - std::log(sigma(t)); }
-    double t_of_lambda(double l) const {  // invert λ: κΘ = ½ ln(1 + e^{−2λ}/λ_s²), then Θ(t) = κΘ/scale
-        const double u = 0.5 * std::log1p(std::exp(-2 * l) / (lambda_s * lambda_s));
+    double t_of_lambda(double l) const {  // invert λ: κΘ = ½ ln(1 + e^{−2λ}/σ_∞²), then Θ(t) = κΘ/scale
+        const double u = 0.5 * std::log1p(std::exp(-2 * l) / (sigma_inf * sigma_inf));
         return std::log1p(k * u / scale) / k;
     }
     double drift_rate(double t) const { return scale * theta(t); }
-    double diffusion_sq(double t) const { return 2 * lambda_s * lambda_s * drift_rate(t); }
+    double diffusion_sq(double t) const { return 2 * sigma_inf * sigma_inf * drift_rate(t); }
     double t_min() const { return 0.5; }
     double t_max() const { return T; }
-    double stationary_std() const { return lambda_s; }
+    double stationary_std() const { return sigma_inf; }
 };
 static_assert(mrsolve::StationaryFamily<exponential_irsde>);
 

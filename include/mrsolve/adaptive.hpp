@@ -3,40 +3,11 @@
 /// @brief Adaptive step size in λ for the MR probability-flow ODE: the MR analogue of DPM-Solver-12 and
 /// DPM-Solver-23, with an embedded lower-order error estimate and an I or PI step-size controller.
 ///
-/// From (x_s, λ_s) a trial step of size h in λ ends at t = t(λ_s + h) and takes one singlestep step
-/// (singlestep.hpp) of order p ∈ {2, 3}, together with an embedded solution of order p − 1 that reuses
-/// its evaluations (no extra NFE):
-/// - p = 2 (evaluations at λ_s and λ_s + h/2): high = the order-2 step (nodes {0, ½}); low = exponential
-///   Euler from q₀ alone (order 1).
-/// - p = 3 (evaluations at λ_s, λ_s + h/3, λ_s + 2h/3): high = the order-3 step (nodes {0, ⅔}); low = the
-///   exact quadrature of the line through {0: q₀, ⅓: q₁} over [0, h] (order 2, DPM-Solver-23's choice).
-///
-/// The error of the trial is E = max over batch items b of the RMS over the item's elements e of
-/// (x_high − x_low)_e / (atol + rtol · max(|x_low,e|, |x_s,e|)), and the trial is accepted (x ← x_high,
-/// local extrapolation) when E ≤ 1. E estimates the local error of the lower-order solution, O(h^k)
-/// with k = p, so the controllers use k = p:
-/// - integral (I):  h ← h · min(fac_max, max(fac_min, safety · E^{−1/k}));
-/// - proportional-integral (PI, Gustafsson 1991 / Hairer–Wanner II §IV.2 with their recommended gains):
-///   after an accepted step h ← h · clamp(safety · E_n^{−β₁} · E_{n−1}^{β₂}, fac_min, fac_max), with
-///   β₁ = 0.7/k, β₂ = 0.4/k and E_{n−1} the error of the previous accepted step (1 at the start, floored
-///   at 1e-4 as in Hairer's codes); after a rejection both controllers use the I formula.
-/// λ is λ̃ = ln(α/σ) of the family's α and σ (see singlestep.hpp; the family's λ for continuous families).
-/// After a rejection the next step may not grow (fac_max = 1 for it). Every h is clipped to the λ left,
-/// and the step that reaches λ(t_end) ends exactly at t_end.
-///
-/// What the tolerance bounds (`tolerance_scope`). Bounding each step's local error estimate
-/// (`per_step`, one pass, as ODE libraries and DPM-Solver do) does not bound the final error: that is the
-/// sum of all local errors, each carried to t_end by the flow, which amplifies errors made early when the
-/// data spread exceeds the noise level. The default, `global`, bounds the final error:
-/// 1. the adaptive pass above (exactly the per_step run) fixes a grid t₀ > t₁ > … > t_N;
-/// 2. pass k ≥ 2 integrates from x_{t_start} again over the same grid with every step split into 2^{k−1}
-///    equal steps in λ (order p, no error estimate, no rejections);
-/// 3. the run returns pass k once G_k = ‖x_{k−1} − x_k‖ ≤ 1, in the controller's norm; G_k is reported
-///    as adaptive_result::error_estimate.
-/// Why G_k bounds the error e_k of pass k: if halving every step at least halves the error (e_k ≤
-/// e_{k−1}/2; asymptotically e_k ≈ e_{k−1}/2^p), the triangle inequality e_{k−1} ≤ e_k + G_k gives
-/// e_k ≤ G_k. The bound is pessimistic by about 2^p − 1, so the returned error is usually several times
-/// below the tolerance. Cost: the adaptive pass plus 2·N·p for the first halving, 4·N·p for a second.
+/// Provides adaptive_options, adaptive_sampler and sample_adaptive. Each trial step is a singlestep step
+/// of order 2 or 3 with an embedded order 1 or 2 result from the same evaluations; by default
+/// (tolerance_scope::global) the adaptive pass is followed by passes with halved steps until the final
+/// error is within the tolerance. The error norm, the controllers and why the global scope bounds the
+/// final error: docs/theory.md §7, "Adaptive step size".
 
 #include <algorithm>
 #include <array>
@@ -64,7 +35,7 @@ enum class step_controller {
     proportional_integral  ///< PI: h · safety · E_n^{−0.7/k} · E_{n−1}^{0.4/k}, clamped (the default)
 };
 
-/// @brief What the tolerance bounds (see adaptive.hpp).
+/// @brief What the tolerance bounds (docs/theory.md §7, "Adaptive step size").
 enum class tolerance_scope {
     /// The final error (the default): the adaptive pass, then the same grid with every step halved until
     /// two passes differ by at most the tolerance; about 2.4–6.3 times the per_step NFE on the oracles.
@@ -175,7 +146,7 @@ template <class T>
 
 }  // namespace detail
 
-/// @brief Adaptive-step sampler of the probability-flow ODE (see adaptive.hpp): validates and allocates
+/// @brief Adaptive-step sampler of the probability-flow ODE (docs/theory.md §7): validates and allocates
 /// once, then runs from t_start to t_end without allocating.
 ///
 /// Holds a reference to the family, which must outlive it. Not thread-safe (it owns a workspace).

@@ -68,7 +68,7 @@ enum class sample_status {
 
 /// @brief The λ in which the MR Sampler's steps (mr_ode, mr_sde) and the baselines measure a step
 /// h = λ_t − λ_s. The two agree on continuous families; on the interpolated tables they differ between
-/// table nodes (docs/theory.md, section 4: "Tables between nodes").
+/// table nodes (docs/theory.md §7, "λ̃ = ln(α/σ) on the tables").
 enum class step_lambda {
     /// λ̃(t) = ln(α(t)/σ(t)) of the family's own α and σ: the variable in which a step solves the
     /// probability-flow ODE (or reverse SDE) of the α and σ the model conversion uses, so the solvers
@@ -89,7 +89,7 @@ struct sample_options {
     fault_policy on_fault = fault_policy::throw_error;     ///< what a NaN/Inf during sampling does
     step_lambda lambda = step_lambda::alpha_sigma;         ///< the λ of h = λ_t − λ_s (published: family)
 
-    /// @brief The loop semantics of the published sampler (DESIGN.md §4), without thresholding.
+    /// @brief The loop semantics of the published sampler (docs/theory.md §4), without thresholding.
     /// @param fit what the model returns
     /// @param denoise_last the published option of the same name
     /// @return the options
@@ -196,7 +196,7 @@ public:
     /// @param family the coefficient family (kept by reference)
     /// @param like a state of the shape that will be sampled
     /// @param options loop options
-    /// @throws mrsolve::invalid_argument for an unsupported order, an empty state, velocity without λ_s,
+    /// @throws mrsolve::invalid_argument for an unsupported order, an empty state, velocity without σ_∞,
     ///         thresholding with noise prediction or bad thresholding parameters, denoise_last with Heun
     sampler(Method method, const Family& family, const S& like, sample_options options = {})
         : method_(std::move(method)), family_(&family), options_(options), n_(backend_traits<S>::size(like)) {
@@ -421,7 +421,7 @@ private:
         }
     }
 
-    // The λ a method steps in: the family's λ (the published convention, DESIGN.md §4), or λ̃ = ln(α/σ)
+    // The λ a method steps in: the family's λ (the published convention, docs/theory.md §4), or λ̃ = ln(α/σ)
     // for methods that declare steps_in_alpha_sigma_lambda. They are equal for continuous families; on the
     // interpolated tables λ̃ is the variable in which a y-form step solves the probability-flow ODE of the
     // interpolated α, σ (the separately interpolated table λ differs from ln(α/σ) between table nodes).

@@ -4,40 +4,10 @@
 /// data prediction: the MR analogue of DPM-Solver-1/2/3, with exact exponential quadrature of the
 /// polynomial through the stage outputs.
 ///
-/// Mathematics (DESIGN.md §3; y = x − μ, h = λ(t) − λ(s), s the noisier start, t the end). With the
-/// converted model output q(u) at λ_s + u (x̂₀ for data prediction, ε̂ for noise prediction):
-///
-///     data:   y_t = (σ_t/σ_s) y_s + α_t ∫₀ʰ e^{−(h−u)} (q(u) − μ) du
-///     noise:  y_t = (α_t/α_s) y_s − σ_t ∫₀ʰ e^{(h−u)} q(u) du
-///
-/// Every stage replaces q by the polynomial through the outputs already computed at nodes r_j·h and
-/// integrates it exactly (detail::exponential_quadrature, κ = 1 for data, κ = −1 for noise), written so
-/// that the y-form above holds exactly: x_t = c_x x_s + c_μ μ + Σ_j c_j q_j with
-/// c_μ = 1 − c_x − α_t Σ_j w_j (data) or 1 − c_x (noise).
-///
-/// - Order 1 (one evaluation): exponential Euler, q ≡ q₀.
-/// - Order 2 (two): u₁ = order-1 step to s₁ = t(λ_s + h/2); q₁ = q(u₁, s₁); x_t from nodes {0, ½}.
-/// - Order 3 (three), the DPM-Solver-3 structure: u₁ = order-1 step to s₁ = t(λ_s + h/3); u₂ = step to
-///   s₂ = t(λ_s + 2h/3) with the linear interpolant through {0: q₀, ⅓: q₁} integrated exactly over
-///   [0, 2h/3]; x_t from the linear interpolant through {0: q₀, ⅔: q₂} integrated exactly over [0, h].
-///   Why third order: the linear interpolant through nodes 0 and r₂h misses q″/2·(u² − r₂hu), whose
-///   exact integral is (q″/2) h³ (2φ₃(∓h) − r₂ φ₂(∓h)) = (q″/2) h³ (1/3 − r₂/2 + O(h)): zero at leading
-///   order exactly when r₂ = 2/3, so the quadrature error is O(h⁴). u₂ is a second-order sub-step (local
-///   error O(h³)) and enters x_t through a weight O(h), u₁ (error O(h²)) enters u₂ through a weight
-///   O(h): every defect of x_t is O(h⁴), so the global error is O(h³). (The 3-node form {0, ⅓, ⅔} would
-///   also be third order — the weight of the ⅓ node vanishes at leading order — but costs one more
-///   stream per pass and has no advantage; the 2-node form is the published DPM-Solver-3 and is what
-///   the tests measure.)
-///
-/// λ here is λ̃(t) = ln(α(t)/σ(t)) computed from the family's α and σ: for continuous families it is
-/// the family's λ; for the interpolated discrete tables (DESIGN.md §6), whose λ is interpolated
-/// separately and differs from ln(α/σ) between table nodes, it makes each step the exact-integrating-factor
-/// step of the probability-flow ODE of the interpolated α, σ, so noise and data prediction converge to
-/// the same solution (the Gaussian oracle's exact flow) instead of to two different limits. (The
-/// multistep mr_ode keeps the family's λ, as the published sampler does.) Intermediate times solve
-/// λ̃(s_j) = λ̃_s + r_j h (the family's inverse t(λ), else bisection), and the quadrature nodes are the
-/// fractions actually reached. The tables' α, σ have kinks at the table nodes; a step that straddles
-/// one is only locally second-order accurate there.
+/// Provides singlestep_orders() (the per-step orders that spend an NFE budget exactly) and
+/// singlestep_sampler (one grid step = 1, 2 or 3 model evaluations at fractions of the step in
+/// λ̃ = ln(α/σ)). The stages, why the order-3 form is third order, and how intermediate times are found
+/// on the discrete tables: docs/theory.md §7, "Singlestep solvers".
 
 #include <algorithm>
 #include <array>
@@ -371,7 +341,7 @@ private:
 
 }  // namespace detail
 
-/// @brief Reusable singlestep sampler (orders 1–3 per step, see singlestep.hpp): validates and allocates
+/// @brief Reusable singlestep sampler (orders 1–3 per step, docs/theory.md §7): validates and allocates
 /// once (two intermediate states and three model outputs), then runs grids without allocating.
 ///
 /// Holds a reference to the family, which must outlive it. Not thread-safe (it owns a workspace).

@@ -1,6 +1,6 @@
 #pragma once
 /// @file start.hpp
-/// @brief The start state of sampling: x_T = μ + λ_s z, the stationary law of an IR-SDE, or the forward
+/// @brief The start state of sampling: x_T = μ + σ_∞ z, the stationary law of an IR-SDE, or the forward
 /// marginal at an intermediate time (partial restoration).
 
 #include <array>
@@ -12,7 +12,7 @@
 
 namespace mrsolve {
 
-/// @brief Writes x = μ + λ_s z with z the counter-based normals of (seed, step 0): the start state a
+/// @brief Writes x = μ + σ_∞ z with z the counter-based normals of (seed, step 0): the start state a
 /// sampler of an IR-SDE uses (its law as t → ∞; at t = T it differs from the marginal by O(α(T))).
 /// @tparam Family a family with a stationary standard deviation
 /// @tparam S a state whose backend generates normals (fill_normal)

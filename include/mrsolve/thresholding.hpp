@@ -1,6 +1,6 @@
 #pragma once
 /// @file thresholding.hpp
-/// @brief The published dynamic thresholding of the data prediction (DESIGN.md §4): its options and their
+/// @brief The published dynamic thresholding of the data prediction (docs/theory.md §4): its options and their
 /// validation, shared by every sampler that offers it.
 
 #include <cmath>

@@ -1,12 +1,12 @@
-// libFuzzer target: the fit-target conversions conversion(from, to, α, σ, λ_s) at extreme values.
+// libFuzzer target: the fit-target conversions conversion(from, to, α, σ, σ_∞) at extreme values.
 //
 // Contract, for float and double:
-//   - any (α, σ, λ_s), including 0, denormals, huge values, ±inf and NaN, either throws
-//     mrsolve::invalid_argument (only when velocity is involved and λ_s is not finite and > 0) or
+//   - any (α, σ, σ_∞), including 0, denormals, huge values, ±inf and NaN, either throws
+//     mrsolve::invalid_argument (only when velocity is involved and σ_∞ is not finite and > 0) or
 //     returns coefficients;
 //   - from == to gives the identity (0, 0, 1);
-//   - in range — α ∈ [1e-30, 1], σ ∈ [1e-30, 1e30], λ_s ∈ [1e-30, 1e30] for noise ↔ data, and on the
-//     IR-SDE manifold σ = λ_s √(1 − α²) with α ∈ [1e-30, 1 − 1e-6] whenever velocity is involved (the
+//   - in range — α ∈ [1e-30, 1], σ ∈ [1e-30, 1e30], σ_∞ ∈ [1e-30, 1e30] for noise ↔ data, and on the
+//     IR-SDE manifold σ = σ_∞ √(1 − α²) with α ∈ [1e-30, 1 − 1e-6] whenever velocity is involved (the
 //     velocity relations hold only there) — the coefficients are finite and a round trip from → to → from
 //     is the identity map to a relative 1e-12 (double) or 1e-4 (float) of the terms that cancel (for
 //     the μ weight, which is itself a difference such as 1 − 1/α, of the x weights' scale).
@@ -35,7 +35,7 @@ void check(FuzzedDataProvider& in) {
         in_range = !velocity && alpha >= bound && alpha <= 1 && sigma >= bound && sigma <= 1 / bound &&
                    lambda_s >= bound && lambda_s <= 1 / bound;
     } else {
-        // On the IR-SDE manifold, log-uniform in α and λ_s.
+        // On the IR-SDE manifold, log-uniform in α and σ_∞.
         const long double a = std::pow(10.0L, in.ConsumeFloatingPointInRange<long double>(std::log10(bound), 0.0L));
         const long double ls = std::pow(10.0L, in.ConsumeFloatingPointInRange<long double>(std::log10(bound), -std::log10(bound)));
         alpha = static_cast<Real>(std::min(a, 1.0L - 1e-6L));

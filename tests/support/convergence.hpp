@@ -1,6 +1,6 @@
 #pragma once
 /// @file convergence.hpp
-/// @brief Helpers for convergence-order tests (DESIGN.md §7): NFE ladders, least-squares order fits
+/// @brief Helpers for convergence-order tests (docs/theory.md §9): NFE ladders, least-squares order fits
 /// above a round-off floor, error norms, and a wrapper that applies an n-dimensional oracle model to a
 /// state made of many independent items ("many start points" in one sampler run).
 

@@ -1,7 +1,7 @@
 #pragma once
 /// @file mixture_items.hpp
 /// @brief The 2-d, 3-component Gaussian mixture used by the singlestep and adaptive tests: 64 independent
-/// items (a 128-element state), conditions μ on a circle-like pattern, and x_T = μ + λ_s z.
+/// items (a 128-element state), conditions μ on a circle-like pattern, and x_T = μ + σ_∞ z.
 
 #include <cmath>
 #include <cstddef>

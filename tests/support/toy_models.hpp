@@ -1,6 +1,6 @@
 #pragma once
-// Test support: independent reference computations (the discrete IR-SDE tables of DESIGN.md §6 in long
-// double, table interpolation) and small toy networks (a per-element Gaussian oracle, counting and
+// Test support: independent reference computations (the discrete IR-SDE tables of docs/theory.md §1,
+// "The discrete tables", in long double; table interpolation) and small toy networks (a per-element Gaussian oracle, counting and
 // recording wrappers) shared by the test executables. Nothing here calls into the code under test except
 // the coefficient family a toy network is evaluated with.
 
@@ -20,14 +20,14 @@ namespace mrsolve_test {
 
 using ld = long double;
 
-/// The discrete IR-SDE tables of DESIGN.md §6, recomputed in long double.
+/// The discrete IR-SDE tables of docs/theory.md §1 ("The discrete tables"), recomputed in long double.
 struct reference_tables {
     std::vector<ld> theta, theta_bar, alpha, sigma, lambda, varsigma;  // varsigma = σ/α
     ld dt = 0;
     ld lambda_s = 0;
 };
 
-/// θ shape names as in DESIGN.md §6: "cosine", "linear", "constant".
+/// θ shape names as in docs/theory.md §1 ("The discrete tables"): "cosine", "linear", "constant".
 inline reference_tables make_reference_tables(const std::string& shape, int T, double max_sigma, double eps) {
     reference_tables r;
     r.lambda_s = max_sigma >= 1 ? ld(max_sigma) / 255 : ld(max_sigma);
@@ -105,8 +105,8 @@ inline ld inverse_interpolate(const std::vector<ld>& ys, ld y) {
     return ld(j) + (y - ys[j]) / (ys[j + 1] - ys[j]);
 }
 
-/// DESIGN.md §2 for one element: converts a model output `out` of fit target `from` at (x, t) into fit target
-/// `to`, for any (even inconsistent) output value; α = α(t), σ = σ(t), ls = λ_s (velocity only).
+/// docs/theory.md §2 for one element: converts a model output `out` of fit target `from` at (x, t) into fit target
+/// `to`, for any (even inconsistent) output value; α = α(t), σ = σ(t), ls = σ_∞ (velocity only).
 /// The pairs §2 does not list are composed through x̂₀ − μ and ε̂.
 inline ld reference_convert(mrsolve::fit_target from, mrsolve::fit_target to, ld a, ld s, ld ls, ld x, ld mu, ld out) {
     using mrsolve::fit_target;
@@ -125,7 +125,7 @@ inline ld reference_convert(mrsolve::fit_target from, mrsolve::fit_target to, ld
     return 0;
 }
 
-/// DESIGN.md §4 dynamic thresholding, per batch item of q: s = the `ratio` quantile of |q| with linear
+/// docs/theory.md §4 dynamic thresholding, per batch item of q: s = the `ratio` quantile of |q| with linear
 /// interpolation between order statistics (numpy's default), clamped to [1, max_value]; q ← clamp(q, −s, s)/s.
 template <class T>
 std::vector<T> reference_threshold(std::vector<T> q, std::size_t items, double ratio, double max_value) {
@@ -149,8 +149,8 @@ std::vector<T> reference_threshold(std::vector<T> q, std::size_t items, double r
 }
 
 /// A per-element Gaussian toy problem (x₀ element e ~ N(m_e, s_e²)) whose exact prediction is computed from
-/// the family's α(t), σ(t) (DESIGN.md §7): ε* = σ (x − mean_t)/C, x̂₀* = m + α s² (x − mean_t)/C with
-/// mean_t = μ + α (m − μ), C = α² s² + σ²; the velocity is α λ_s ε* − (σ/λ_s)(x̂₀* − μ).
+/// the family's α(t), σ(t) (docs/theory.md §9): ε* = σ (x − mean_t)/C, x̂₀* = m + α s² (x − mean_t)/C with
+/// mean_t = μ + α (m − μ), C = α² s² + σ²; the velocity is α σ_∞ ε* − (σ/σ_∞)(x̂₀* − μ).
 /// Works with any contiguous container (std::vector, Eigen vectors) of float or double.
 template <class Family>
 struct gaussian_toy {

@@ -1,6 +1,6 @@
 #pragma once
 /// @file coefficients.hpp
-/// @brief The concept every coefficient family (a member of the MR SDE family, DESIGN.md §1) satisfies.
+/// @brief The concept every coefficient family (a member of the MR SDE family, docs/theory.md §1) satisfies.
 
 #include <cmath>
 #include <concepts>
@@ -28,10 +28,10 @@ concept CoefficientFamily = std::floating_point<typename F::real_type> &&
         { family.t_max() } -> std::convertible_to<typename F::real_type>;
     };
 
-/// @brief A family with a stationary standard deviation λ_s (the IR-SDE members): σ = λ_s √(1 − α²).
+/// @brief A family with a stationary standard deviation σ_∞ (the IR-SDE members): σ = σ_∞ √(1 − α²).
 ///
-/// Needed for the velocity fit target and for drawing the start state x_T = μ + λ_s z.
-/// @tparam F a CoefficientFamily that also provides `stationary_std()` (λ_s)
+/// Needed for the velocity fit target and for drawing the start state x_T = μ + σ_∞ z.
+/// @tparam F a CoefficientFamily that also provides `stationary_std()` (σ_∞)
 template <class F>
 concept StationaryFamily = CoefficientFamily<F> && requires(const F& family) {
     { family.stationary_std() } -> std::convertible_to<typename F::real_type>;

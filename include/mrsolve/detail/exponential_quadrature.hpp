@@ -12,7 +12,7 @@
 namespace mrsolve::detail {
 
 /// Weights w_j with ∫₀ʰ e^{−κ(h−u)} P(u) du = Σ_j w_j q_j, where P is the polynomial of degree K − 1 through
-/// (r_j h, q_j), j < K. Every MR solver step is such an integral (DESIGN.md §3): κ = 1 for the data ODE,
+/// (r_j h, q_j), j < K. Every MR solver step is such an integral (docs/theory.md §3): κ = 1 for the data ODE,
 /// κ = 1 + η for the η-SDE, κ = −1 for the noise ODE; r = 0 is the step's start, r = 1 its end, r < 0 the
 /// history. With P(u) = Σ_n c_n (u/h)ⁿ/n! the integral is Σ_n c_n h φ_{n+1}(−κh), so w solves Vᵀ w = b with
 /// V_{jn} = r_jⁿ/n! and b_n = h φ_{n+1}(−κh): a K×K system (K ≤ 4), solved with partial pivoting. Nodes

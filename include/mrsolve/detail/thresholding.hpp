@@ -1,6 +1,6 @@
 #pragma once
 /// @file thresholding.hpp
-/// @brief Dynamic thresholding of a prediction, per batch item (the published option; DESIGN.md §4).
+/// @brief Dynamic thresholding of a prediction, per batch item (the published option; docs/theory.md §4).
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 #pragma once
 /// @file golden_file.hpp
-/// @brief Reader of golden trajectories recorded from the published MR Sampler (DESIGN.md §7).
+/// @brief Reader of golden trajectories recorded from the published MR Sampler (docs/theory.md §9).
 ///
 /// A file is a sequence of lines `key value…` ('#' starts a comment line): the configuration
 /// (`irsde`, `solver`, `parameterization`, `order`, `fit_target`, `time_schedule`, `nfe`, `lambda_min`,

@@ -20,6 +20,9 @@ struct golden_replay_result {
     int worst_step = 0;                 ///< the step where it occurs
     double schedule_max_abs_dev = 0;    ///< max |t_i(mrsolve) − t_i(recorded)| of the time grid
     std::vector<double> step_max_abs_dev;  ///< per step 1…M
+    /// how many recorded states were compared: the steps the sampler reported that have a recorded state
+    /// (a full recording of M steps gives M; a step never reached or never recorded is not counted)
+    int steps_compared = 0;
     int nfe = 0;                        ///< NFE mrsolve used
 };
 
@@ -61,6 +64,7 @@ golden_replay_result replay_with(const Method& method, const golden_record& r) {
     const auto observe = [&](const step_info<double, std::vector<double>>& info) {
         const auto it = r.states.find(info.step);
         if (it == r.states.end()) return;
+        ++result.steps_compared;
         double dev = 0;
         for (std::size_t j = 0; j < r.n; ++j) dev = std::max(dev, std::abs(info.x[j] - it->second[j]));
         result.step_max_abs_dev[static_cast<std::size_t>(info.step) - 1] = dev;

@@ -1,7 +1,7 @@
 #pragma once
 /// @file gaussian.hpp
 /// @brief Closed-form oracles for Gaussian data x₀ ~ N(m, S) under any member of the MR SDE family
-/// (DESIGN.md §7): exact model outputs, probability-flow map, marginals and reverse-SDE transition.
+/// (docs/theory.md §9): exact model outputs, probability-flow map, marginals and reverse-SDE transition.
 ///
 /// With y = x − μ, every marginal is Gaussian: x_t ~ N(mean_t, C_t) with
 ///
@@ -12,7 +12,7 @@
 ///     score      ∇log p_t(x) = −C_t⁻¹ (x − mean_t)
 ///     noise      ε*(x, t)    = σ_t C_t⁻¹ (x − mean_t)               (= −σ_t ∇log p_t, the MMSE noise)
 ///     data       x̂₀*(x, t)   = m + α_t S C_t⁻¹ (x − mean_t)         (= E[x₀ | x_t = x], Tweedie)
-///     velocity   v*(x, t)    = α_t λ_s ε* − (σ_t/λ_s)(x̂₀* − μ)      (DESIGN.md §2; needs λ_s)
+///     velocity   v*(x, t)    = α_t σ_∞ ε* − (σ_t/σ_∞)(x̂₀* − μ)      (docs/theory.md §2; needs σ_∞)
 ///     flow       x_t = mean_t + C_t^{1/2} C_s^{−1/2} (x_s − mean_s)  (probability-flow ODE, any s, t)
 ///
 /// **Reverse-SDE transition.** The reverse-time SDE run from s down to t ≤ s has the path law of the
@@ -23,7 +23,7 @@
 ///
 ///     x_t | x_s  ~  N( mean_t + K (x_s − mean_s),  C_t − K C_s Kᵀ ),   C_t − K C_s Kᵀ = v C_t C_s⁻¹.
 ///
-/// (The last identity uses C_s − a² C_t = v I.) Equivalently it is the posterior step of DESIGN.md §5
+/// (The last identity uses C_s − a² C_t = v I.) Equivalently it is the posterior step of docs/theory.md §5
 /// averaged over x₀ | x_s: its mean is the §5 mean at x̂₀ = x̂₀*(x_s, s) and its covariance adds
 /// (α_t v/σ_s²)² Cov(x₀ | x_s) to the §5 variance.
 ///
@@ -161,12 +161,12 @@ template <CoefficientFamily Family>
     return {alpha, sigma};
 }
 
-/// @brief Evaluates and checks the stationary standard deviation λ_s of a family.
+/// @brief Evaluates and checks the stationary standard deviation σ_∞ of a family.
 /// @tparam Family a family with `stationary_std()`
 /// @param family the family
 /// @param oracle the oracle's name, for the message
-/// @return λ_s in double
-/// @throws mrsolve::invalid_argument unless λ_s is finite and > 0
+/// @return σ_∞ in double
+/// @throws mrsolve::invalid_argument unless σ_∞ is finite and > 0
 template <StationaryFamily Family>
 [[nodiscard]] double oracle_stationary_std(const Family& family, std::string_view oracle) {
     const double lambda_s = static_cast<double>(family.stationary_std());
@@ -175,7 +175,7 @@ template <StationaryFamily Family>
     return lambda_s;
 }
 
-/// @brief Throws unless a fit target is one of the enumerators and, for velocity, the family has λ_s.
+/// @brief Throws unless a fit target is one of the enumerators and, for velocity, the family has σ_∞.
 /// @tparam Family the coefficient family
 /// @param target the fit target
 /// @param oracle the oracle's name, for the message
@@ -575,11 +575,11 @@ public:
                              [=](double d) { return alpha * d / (alpha * alpha * d + sigma * sigma); }, out);
     }
 
-    /// @brief The exact velocity v*(x, t) = α_t λ_s ε* − (σ_t/λ_s)(x̂₀* − μ) (DESIGN.md §2).
+    /// @brief The exact velocity v*(x, t) = α_t σ_∞ ε* − (σ_t/σ_∞)(x̂₀* − μ) (docs/theory.md §2).
     /// @tparam X, M, Out state types
     /// @param x the state @param mu the condition @param t the time @param out the output
     /// @pre x, mu, out have size() elements; the family has `stationary_std()`
-    /// @throws mrsolve::invalid_argument on a size mismatch, invalid α(t), σ(t) or λ_s ≤ 0
+    /// @throws mrsolve::invalid_argument on a size mismatch, invalid α(t), σ(t) or σ_∞ ≤ 0
     template <oracle_input X, oracle_input M, oracle_output Out>
         requires StationaryFamily<Family>
     void velocity(const X& x, const M& mu, double t, Out&& out) const {
@@ -588,7 +588,7 @@ public:
         const double alpha = c.alpha;
         const double sigma = c.sigma;
         const double ls = oracle_stationary_std(family_, name_);
-        // Per eigen-direction: α λ_s σ/c − (σ/λ_s) α d/c = α σ (λ_s² − d)/(λ_s c); the mean part −(σ/λ_s)(m − μ).
+        // Per eigen-direction: α σ_∞ σ/c − (σ/σ_∞) α d/c = α σ (σ_∞² − d)/(σ_∞ c); the mean part −(σ/σ_∞)(m − μ).
         spectrum_.affine_map(
             x, mu, {alpha, -sigma / ls, 0.0},
             [=](double d) { return alpha * sigma * (ls * ls - d) / (ls * (alpha * alpha * d + sigma * sigma)); },

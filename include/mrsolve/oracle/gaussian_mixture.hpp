@@ -1,7 +1,7 @@
 #pragma once
 /// @file gaussian_mixture.hpp
 /// @brief Closed-form score and model outputs for Gaussian-mixture data under any member of the MR SDE
-/// family (DESIGN.md §7).
+/// family (docs/theory.md §9).
 ///
 /// For p₀ = Σ_k w_k N(m_k, S_k), every marginal is a mixture with the same weights:
 ///
@@ -14,7 +14,7 @@
 ///     score      ∇log p_t(x) = Σ_k r_k (−C_{k,t}⁻¹ (x − mean_{k,t}))
 ///     noise      ε*          = −σ_t ∇log p_t(x)
 ///     data       x̂₀*         = Σ_k r_k (m_k + α_t S_k C_{k,t}⁻¹ (x − mean_{k,t}))  = E[x₀ | x_t = x]
-///     velocity   v*          = α_t λ_s ε* − (σ_t/λ_s)(x̂₀* − μ)
+///     velocity   v*          = α_t σ_∞ ε* − (σ_t/σ_∞)(x̂₀* − μ)
 ///
 /// The data prediction equals Tweedie's formula μ + (y + σ_t² ∇log p_t)/α_t (y = x − μ); it is evaluated
 /// per component because that form has no division by α_t and no cancellation when α_t is small.
@@ -150,11 +150,11 @@ public:
         combine(x, mu, c, {alpha, 1.0, 1.0}, [=](double d) { return alpha * d / (alpha * alpha * d + s2); }, out);
     }
 
-    /// @brief The exact velocity v* = α_t λ_s ε* − (σ_t/λ_s)(x̂₀* − μ) (DESIGN.md §2).
+    /// @brief The exact velocity v* = α_t σ_∞ ε* − (σ_t/σ_∞)(x̂₀* − μ) (docs/theory.md §2).
     /// @tparam X, M, Out state types
     /// @param x the state @param mu the condition @param t the time @param out the output
     /// @pre x, mu, out have size() elements; the family has `stationary_std()`
-    /// @throws mrsolve::invalid_argument on a size mismatch, invalid α(t), σ(t) or λ_s ≤ 0
+    /// @throws mrsolve::invalid_argument on a size mismatch, invalid α(t), σ(t) or σ_∞ ≤ 0
     template <detail::oracle_input X, detail::oracle_input M, detail::oracle_output Out>
         requires StationaryFamily<Family>
     void velocity(const X& x, const M& mu, double t, Out&& out) const {

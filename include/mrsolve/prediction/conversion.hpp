@@ -1,6 +1,6 @@
 #pragma once
 /// @file conversion.hpp
-/// @brief Conversions between fit targets at (x, t) as affine maps q = a x + b μ + c·out (DESIGN.md §2).
+/// @brief Conversions between fit targets at (x, t) as affine maps q = a x + b μ + c·out (docs/theory.md §2).
 
 #include <cmath>
 #include <limits>
@@ -21,16 +21,16 @@ struct affine_map {
 
 /// @brief The affine map that turns a model output of fit target `from` into fit target `to` at (x, t).
 ///
-/// With y = x − μ and σ̂ = σ/λ_s: x̂₀ = μ + (y − σ ε̂)/α; ε̂ = (y − α (x̂₀ − μ))/σ;
-/// x̂₀ = μ + α y − σ̂ v̂; ε̂ = (α v̂ + σ̂ y)/λ_s; and the inverses for velocity.
+/// With y = x − μ and σ̂ = σ/σ_∞: x̂₀ = μ + (y − σ ε̂)/α; ε̂ = (y − α (x̂₀ − μ))/σ;
+/// x̂₀ = μ + α y − σ̂ v̂; ε̂ = (α v̂ + σ̂ y)/σ_∞; and the inverses for velocity.
 /// @tparam Real scalar type
 /// @param from what the network returns
 /// @param to what the solver integrates (noise or data)
 /// @param alpha α(t)
 /// @param sigma σ(t)
-/// @param lambda_s stationary standard deviation (needed only when velocity is involved; NaN otherwise)
+/// @param lambda_s stationary standard deviation σ_∞ (needed only when velocity is involved; NaN otherwise)
 /// @return the affine map
-/// @throws mrsolve::invalid_argument if velocity is involved and λ_s is not finite and positive
+/// @throws mrsolve::invalid_argument if velocity is involved and σ_∞ is not finite and positive
 template <class Real>
 [[nodiscard]] affine_map<Real> conversion(fit_target from, fit_target to, Real alpha, Real sigma,
                                           Real lambda_s = std::numeric_limits<Real>::quiet_NaN()) {
@@ -47,12 +47,12 @@ template <class Real>
             if (from == fit_target::data) return {1 / sigma, (alpha - 1) / sigma, -alpha / sigma};
             return {s_hat / lambda_s, -s_hat / lambda_s, alpha / lambda_s};  // from velocity
         case fit_target::velocity:
-            // v = α λ_s ε − σ̂ (x₀ − μ) expressed through whichever of ε̂, x̂₀ the model gives.
+            // v = α σ_∞ ε − σ̂ (x₀ − μ) expressed through whichever of ε̂, x̂₀ the model gives.
             if (from == fit_target::noise) {
-                // x₀ − μ = (y − σ ε)/α ⇒ v = (α λ_s + σ̂ σ/α) ε − (σ̂/α) y
+                // x₀ − μ = (y − σ ε)/α ⇒ v = (α σ_∞ + σ̂ σ/α) ε − (σ̂/α) y
                 return {-s_hat / alpha, s_hat / alpha, alpha * lambda_s + s_hat * sigma / alpha};
             }
-            // from data: ε = (y − α (x₀ − μ))/σ ⇒ v = (α λ_s/σ) y − (α² λ_s/σ + σ̂)(x₀ − μ)
+            // from data: ε = (y − α (x₀ − μ))/σ ⇒ v = (α σ_∞/σ) y − (α² σ_∞/σ + σ̂)(x₀ − μ)
             {
                 const Real k = alpha * lambda_s / sigma;
                 const Real m = alpha * alpha * lambda_s / sigma + s_hat;

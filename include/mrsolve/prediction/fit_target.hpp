@@ -1,6 +1,6 @@
 #pragma once
 /// @file fit_target.hpp
-/// @brief What a network was trained to output (DESIGN.md §2).
+/// @brief What a network was trained to output (docs/theory.md §2).
 
 #include <string_view>
 
@@ -12,7 +12,7 @@ namespace mrsolve {
 enum class fit_target {
     noise,    ///< ε̂ with x = μ + α (x̂₀ − μ) + σ ε̂
     data,     ///< x̂₀, the clean image
-    velocity  ///< v̂ = α λ_s ε − (σ/λ_s)(x̂₀ − μ); needs a family with a stationary standard deviation λ_s
+    velocity  ///< v̂ = α σ_∞ ε − (σ/σ_∞)(x̂₀ − μ); needs a family with a stationary standard deviation σ_∞
 };
 
 /// @brief The name of a fit target as used in configuration files ("noise", "data", "velocity").

@@ -12,9 +12,9 @@
 
 namespace mrsolve {
 
-/// @brief The continuous IR-SDE: f = κ θ(t), g² = 2 λ_s² κ θ(t) on t ∈ [t_min, T].
+/// @brief The continuous IR-SDE: f = κ θ(t), g² = 2 σ_∞² κ θ(t) on t ∈ [t_min, T].
 ///
-/// With Θ(t) = ∫₀ᵗ θ, α(t) = exp(−κ Θ(t)) and σ(t) = λ_s √(1 − α²); κ = −ln(eps)/Θ(T) so that
+/// With Θ(t) = ∫₀ᵗ θ, α(t) = exp(−κ Θ(t)) and σ(t) = σ_∞ √(1 − α²); κ = −ln(eps)/Θ(T) so that
 /// α(T) = eps as in the tables. θ shapes: constant θ = 1; linear θ = θ₀ + (θ₁ − θ₀) t/T with
 /// θ₁/θ₀ = 200 (the table's ratio); cosine θ = 1 − cos²(u(t))/cos²(u(0)) with
 /// u(t) = (t/T + 0.008)/1.008 · π/2. Every coefficient, its inverse t(λ) and Θ are closed forms
@@ -27,11 +27,11 @@ public:
     using real_type = Real;
 
     /// @brief Builds the family.
-    /// @param parameters θ shape, T, the noise level (stationary_std = λ_s, or the published max_sigma: λ_s =
+    /// @param parameters θ shape, T, the noise level (stationary_std = σ_∞, or the published max_sigma: σ_∞ =
     ///        max_sigma/255 if ≥ 1, see irsde_parameters) and eps = α(T)
     /// @param t_min where sampling ends (data side); a negative value selects the default T/1000
-    /// @throws mrsolve::invalid_argument if T < 1, λ_s ≤ 0, eps ∉ (0, 1) or t_min ∉ (0, T), or if the
-    ///         coefficients leave the range of Real at t_min or T (extreme eps, λ_s or t_min)
+    /// @throws mrsolve::invalid_argument if T < 1, σ_∞ ≤ 0, eps ∉ (0, 1) or t_min ∉ (0, T), or if the
+    ///         coefficients leave the range of Real at t_min or T (extreme eps, σ_∞ or t_min)
     explicit ir_sde(const irsde_parameters& parameters = {}, Real t_min = -1) : parameters_(parameters) {
         detail::validate(parameters);
         T_ = static_cast<Real>(parameters.steps);
@@ -87,7 +87,7 @@ public:
 
     /// @brief α(t) = exp(−κ Θ(t)). @param t time @return α(t)
     [[nodiscard]] Real alpha(Real t) const noexcept { return std::exp(-kappa_ * theta_integral(t)); }
-    /// @brief σ(t) = λ_s √(1 − α²). @param t time @return σ(t)
+    /// @brief σ(t) = σ_∞ √(1 − α²). @param t time @return σ(t)
     [[nodiscard]] Real sigma(Real t) const noexcept {
         return lambda_s_ * std::sqrt(-std::expm1(-2 * kappa_ * theta_integral(t)));
     }
@@ -98,20 +98,20 @@ public:
     }
     /// @brief The exact inverse of λ(t). @param l half log-SNR @return t with λ(t) = l
     [[nodiscard]] Real t_of_lambda(Real l) const noexcept {
-        // κΘ = ½ ln(1 + e^{−2λ}/λ_s²), written to neither overflow nor cancel.
+        // κΘ = ½ ln(1 + e^{−2λ}/σ_∞²), written to neither overflow nor cancel.
         const Real w = -2 * l - 2 * std::log(lambda_s_);
         const Real u = w > 30 ? (w + std::log1p(std::exp(-w))) / 2 : std::log1p(std::exp(w)) / 2;
         return inverse_theta_integral(u / kappa_);
     }
     /// @brief f(t) = κ θ(t). @param t time @return f(t)
     [[nodiscard]] Real drift_rate(Real t) const noexcept { return kappa_ * theta(t); }
-    /// @brief g(t)² = 2 λ_s² κ θ(t). @param t time @return g(t)²
+    /// @brief g(t)² = 2 σ_∞² κ θ(t). @param t time @return g(t)²
     [[nodiscard]] Real diffusion_sq(Real t) const noexcept { return 2 * lambda_s_ * lambda_s_ * drift_rate(t); }
     /// @brief Where sampling ends. @return t_min
     [[nodiscard]] Real t_min() const noexcept { return t_min_; }
     /// @brief Where sampling starts. @return T
     [[nodiscard]] Real t_max() const noexcept { return T_; }
-    /// @brief Stationary standard deviation λ_s. @return λ_s
+    /// @brief Stationary standard deviation σ_∞. @return σ_∞
     [[nodiscard]] Real stationary_std() const noexcept { return lambda_s_; }
     /// @brief The scale κ = −ln(eps)/Θ(T). @return κ
     [[nodiscard]] Real kappa() const noexcept { return kappa_; }

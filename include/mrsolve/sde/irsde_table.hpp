@@ -1,6 +1,7 @@
 #pragma once
 /// @file irsde_table.hpp
-/// @brief The discrete IR-SDE coefficient tables that trained IR-SDE / DA-CLIP models use (DESIGN.md §6).
+/// @brief The discrete IR-SDE coefficient tables that trained IR-SDE / DA-CLIP models use (docs/theory.md
+/// §1, "The discrete tables").
 
 #include <algorithm>
 #include <cmath>
@@ -35,13 +36,13 @@ enum class theta_schedule {
     detail::throw_invalid("unknown theta schedule '", name, "' (expected constant, linear or cosine)");
 }
 
-/// @brief Stationary standard deviation λ_s from the published `max_sigma` argument.
+/// @brief Stationary standard deviation σ_∞ from the published `max_sigma` argument.
 ///
-/// Values ≥ 1 are in 8-bit pixel units (λ_s = max_sigma/255); smaller values are taken as they are.
-/// Mind the jump at 1: 0.99 gives λ_s = 0.99, 1 gives λ_s ≈ 0.0039. irsde_parameters::stationary_std
-/// gives λ_s without this convention.
+/// Values ≥ 1 are in 8-bit pixel units (σ_∞ = max_sigma/255); smaller values are taken as they are.
+/// Mind the jump at 1: 0.99 gives σ_∞ = 0.99, 1 gives σ_∞ ≈ 0.0039. irsde_parameters::stationary_std
+/// gives σ_∞ without this convention.
 /// @param max_sigma the published argument
-/// @return λ_s
+/// @return σ_∞
 /// @throws mrsolve::invalid_argument if max_sigma is not finite and positive
 [[nodiscard]] inline double stationary_std_from_max_sigma(double max_sigma) {
     if (!(std::isfinite(max_sigma) && max_sigma > 0))
@@ -52,24 +53,24 @@ enum class theta_schedule {
 
 /// @brief Construction parameters of an IR-SDE, continuous or tabulated.
 ///
-/// The noise level is λ_s, the stationary standard deviation (σ(t) → λ_s as α(t) → 0), given one of two ways:
-/// - `stationary_std`: λ_s itself, in the units of the state; prefer it, e.g.
+/// The noise level is σ_∞, the stationary standard deviation (σ(t) → σ_∞ as α(t) → 0), given one of two ways:
+/// - `stationary_std`: σ_∞ itself, in the units of the state; prefer it, e.g.
 ///   `irsde_parameters{.schedule = theta_schedule::cosine, .steps = 100, .eps = 0.005, .stationary_std = 0.2}`.
 /// - `max_sigma`, the published argument, used when stationary_std is unset. The trap: values ≥ 1 are in
-///   8-bit pixel units (λ_s = max_sigma/255), smaller ones are λ_s itself, so max_sigma = 0.99 and
+///   8-bit pixel units (σ_∞ = max_sigma/255), smaller ones are σ_∞ itself, so max_sigma = 0.99 and
 ///   max_sigma = 1 differ by a factor of about 250 (stationary_std_from_max_sigma).
 struct irsde_parameters {
     theta_schedule schedule = theta_schedule::cosine;  ///< shape of θ
     int steps = 100;                                   ///< T: table steps (time runs over [0, T])
-    double max_sigma = 50;                             ///< published: λ_s = max_sigma/255 if ≥ 1, else max_sigma
+    double max_sigma = 50;                             ///< published: σ_∞ = max_sigma/255 if ≥ 1, else max_sigma
     double eps = 0.005;                                ///< α(T) = eps; must lie in (0, 1)
-    std::optional<double> stationary_std = std::nullopt;  ///< λ_s itself; when set, max_sigma is not used
+    std::optional<double> stationary_std = std::nullopt;  ///< σ_∞ itself; when set, max_sigma is not used
 };
 
-/// @brief The stationary standard deviation λ_s that parameters give: stationary_std when set, otherwise
+/// @brief The stationary standard deviation σ_∞ that parameters give: stationary_std when set, otherwise
 /// the published convention applied to max_sigma.
 /// @param parameters the IR-SDE parameters
-/// @return λ_s
+/// @return σ_∞
 /// @throws mrsolve::invalid_argument if stationary_std is set and not finite and positive, or if it is unset
 ///         and max_sigma is not finite and positive
 // GCC 12 reports the engaged-only read below as "may be used uninitialized" when the parameters are a
@@ -105,7 +106,7 @@ inline std::string noise_level_text(const irsde_parameters& p) {
 /// @brief The discrete IR-SDE tables with linear interpolation at fractional table times.
 ///
 /// θ_j, j = 0…T, with θ̄_j = θ₀ + … + θ_j, dt = −ln(eps)/θ̄_T, α_j = exp(−θ̄_j dt),
-/// σ_j = λ_s √(1 − exp(−2 θ̄_j dt)), λ_j = ln α_j − ln σ_j. At a fractional t, α, σ and λ are each
+/// σ_j = σ_∞ √(1 − exp(−2 θ̄_j dt)), λ_j = ln α_j − ln σ_j. At a fractional t, α, σ and λ are each
 /// interpolated linearly from their own table (extrapolated beyond the ends), exactly as the published
 /// code does; so λ(t) ≠ ln(α(t)/σ(t)) between table points. Time is in table steps, t ∈ [0, T]; the
 /// network is called with this t.
@@ -118,9 +119,9 @@ public:
 
     /// @brief Builds the tables.
     /// @param parameters θ shape, T, the noise level (stationary_std, or max_sigma) and eps
-    /// @throws mrsolve::invalid_argument if T < 1, λ_s ≤ 0 or eps ∉ (0, 1), or if the tables leave
+    /// @throws mrsolve::invalid_argument if T < 1, σ_∞ ≤ 0 or eps ∉ (0, 1), or if the tables leave
     ///         the range of Real (α underflowing to 0, σ/α overflowing, σ₀ underflowing: extreme eps or
-    ///         λ_s), or λ is not strictly decreasing in Real (eps so close to 1 that α rounds to 1)
+    ///         σ_∞), or λ is not strictly decreasing in Real (eps so close to 1 that α rounds to 1)
     explicit irsde_table(const irsde_parameters& parameters = {}) : parameters_(parameters) {
         detail::validate(parameters);
         const int T = parameters.steps;
@@ -205,7 +206,7 @@ public:
     [[nodiscard]] Real published_drift_rate(Real t) const noexcept {
         return detail::interpolate_unit_grid<Real>(theta_, t) * dt_;
     }
-    /// @brief The published g(t)² = 2 λ_s² θ(t)·dt. @param t table time @return g(t)²
+    /// @brief The published g(t)² = 2 σ_∞² θ(t)·dt. @param t table time @return g(t)²
     [[nodiscard]] Real published_diffusion_sq(Real t) const noexcept {
         return 2 * lambda_s_ * lambda_s_ * published_drift_rate(t);
     }
@@ -213,7 +214,7 @@ public:
     [[nodiscard]] Real t_min() const noexcept { return 0; }
     /// @brief End of the time range (noise side). @return T
     [[nodiscard]] Real t_max() const noexcept { return static_cast<Real>(parameters_.steps); }
-    /// @brief Stationary standard deviation λ_s. @return λ_s
+    /// @brief Stationary standard deviation σ_∞. @return σ_∞
     [[nodiscard]] Real stationary_std() const noexcept { return lambda_s_; }
 
     /// @brief Number of table steps T. @return T

@@ -1,6 +1,6 @@
 #pragma once
 /// @file euler_maruyama.hpp
-/// @brief Baseline: Euler–Maruyama on the reverse-time SDE (DESIGN.md §5).
+/// @brief Baseline: Euler–Maruyama on the reverse-time SDE (docs/theory.md §5).
 
 #include <cmath>
 #include <span>

@@ -1,6 +1,6 @@
 #pragma once
 /// @file euler_ode.hpp
-/// @brief Baseline: explicit Euler on the probability-flow ODE (DESIGN.md §5).
+/// @brief Baseline: explicit Euler on the probability-flow ODE (docs/theory.md §5).
 
 #include <span>
 #include <string>

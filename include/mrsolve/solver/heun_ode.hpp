@@ -1,6 +1,6 @@
 #pragma once
 /// @file heun_ode.hpp
-/// @brief Baseline: Heun's method (explicit trapezoidal rule) on the probability-flow ODE (DESIGN.md §5).
+/// @brief Baseline: Heun's method (explicit trapezoidal rule) on the probability-flow ODE (docs/theory.md §5).
 
 #include <span>
 #include <string>

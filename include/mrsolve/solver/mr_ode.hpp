@@ -15,14 +15,14 @@ namespace mrsolve {
 /// @brief How a third-order step weighs the second divided difference D2.
 ///
 /// D2 = (D1₀ − D1₁)/(r₀ + r₁) approximates h² q''/2, while the Taylor term q'' u²/2 of the model output
-/// integrates to h³ φ₃(∓h) q'' (standard φ₃); so the published weight φ₃ D2 (DESIGN.md §4, the
+/// integrates to h³ φ₃(∓h) q'' (standard φ₃); so the published weight φ₃ D2 (docs/theory.md §4, the
 /// DPM-Solver++(3M) formula) integrates only half the curvature term and the method is second order.
 enum class order3_rule {
     taylor,    ///< weight 2 φ₃ on D2: the exact integral of the quadratic through q₀, q₁, q₂; third order
     published  ///< weight φ₃ on D2, as the published sampler (and its golden recordings); second order
 };
 
-/// @brief MR Sampler, probability-flow ODE, multistep, order 1, 2 or 3 (DESIGN.md §4).
+/// @brief MR Sampler, probability-flow ODE, multistep, order 1, 2 or 3 (docs/theory.md §4).
 ///
 /// Data prediction: x_t = (σ_t/σ_s) x_s − α_t D + μ (1 − σ_t/σ_s + (σ_t/σ_s) α_s − α_t) with
 /// φ₁ = e^{−h} − 1, φ₂ = φ₁/h + 1, φ₃ = φ₂/h − ½ and D = φ₁ q₀ − φ₂ D1 + w φ₃ D2.

@@ -13,7 +13,7 @@
 
 namespace mrsolve {
 
-/// @brief MR Sampler, reverse SDE, multistep, order 1 or 2 (DESIGN.md §4).
+/// @brief MR Sampler, reverse SDE, multistep, order 1 or 2 (docs/theory.md §4).
 ///
 /// Data prediction, φ₁ = 1 − e^{−2h}, φ₂ = 1 − φ₁/(2h):
 /// x_t = (σ_t/σ_s) e^{−h} x_s + α_t φ₁ q₀ [+ α_t φ₂ D1] + σ_t √φ₁ z + μ (1 − (α_t/α_s) e^{−2h} − α_t φ₁).

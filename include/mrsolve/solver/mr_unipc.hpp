@@ -25,14 +25,14 @@ enum class unipc_variant {
 /// @brief MR predictor–corrector for the probability-flow ODE, multistep, predictor order 1, 2 or 3.
 ///
 /// Step i runs the predictor of order p from x_{t_{i−1}} with the model outputs at t_{i−1}, t_{i−2}, …
-/// (exponential integrator of DESIGN.md §3 applied to the polynomial through them). The output at t_i,
+/// (exponential integrator of docs/theory.md §3 applied to the polynomial through them). The output at t_i,
 /// which step i + 1 evaluates anyway, then corrects x_{t_i}: the step is redone with the polynomial
 /// through p + 1 outputs including the new one, which raises the order to p + 1 at no extra NFE. The
 /// output at t_i stays the one evaluated at the predicted state (as UniPC does), and the correction is
 /// an increment fused into step i + 1's single pass. The last step has no later evaluation, so it is
 /// never corrected. With one divided difference (predictor order 2, corrector after an order-1 step) the
 /// weight of D is B(h)/2 (unipc_variant); otherwise the weights are those of the exact integral.
-/// The update is the y-form of DESIGN.md §3 (x_t − μ = c_x (x_s − μ) + Σ w_j (q_j − μ) for data).
+/// The update is the y-form of docs/theory.md §3 (x_t − μ = c_x (x_s − μ) + Σ w_j (q_j − μ) for data).
 /// @tparam P noise_prediction or data_prediction
 template <Parameterization P>
 struct mr_unipc {
@@ -129,7 +129,7 @@ private:
         return detail::exponential_quadrature<Real, 4>(g.h, kappa, r, count);
     }
 
-    // x_t = c_x x_s + c_mu μ + Σ c_j q_j from the integral weights (y-form of DESIGN.md §3).
+    // x_t = c_x x_s + c_mu μ + Σ c_j q_j from the integral weights (y-form of docs/theory.md §3).
     template <class Real>
     [[nodiscard]] static step_coefficients<Real> assemble(const step_geometry<Real>& g, const std::array<Real, 4>& w) {
         step_coefficients<Real> c;

@@ -1,6 +1,6 @@
 #pragma once
 /// @file posterior.hpp
-/// @brief Baseline: IR-SDE posterior sampling ("optimum reverse" step), DESIGN.md §5.
+/// @brief Baseline: IR-SDE posterior sampling ("optimum reverse" step), docs/theory.md §5.
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +17,7 @@ namespace mrsolve {
 /// Variable step: with a = α_s/α_t and v = σ_s² − a² σ_t², mean_y = (a σ_t²/σ_s²) y_s +
 /// α_t (v/σ_s²)(x̂₀ − μ) and var = σ_t² v/σ_s². Published fixed step at table index j = s:
 /// A = e^{−θ_j dt}, B = e^{−θ̄_j dt}, C = e^{−θ̄_{j−1} dt}, mean_y = A(1−C²)/(1−B²) y +
-/// C(1−A²)/(1−B²)(x̂₀ − μ), var = λ_s² (1−A²)(1−C²)/(1−B²), whatever the grid spacing.
+/// C(1−A²)/(1−B²)(x̂₀ − μ), var = σ_∞² (1−A²)(1−C²)/(1−B²), whatever the grid spacing.
 struct posterior_sampling {
     /// @brief Integrates the data estimate x̂₀.
     using parameterization = data_prediction;
@@ -50,7 +50,7 @@ struct posterior_sampling {
         if (mode == step_mode::published_fixed) detail::validate_fixed_step_grid(family, grid, "posterior_sampling");
     }
     /// @brief The update coefficients of one step.
-    /// @tparam Family coefficient family (the published mode reads its θ, θ̄ tables, dt and λ_s)
+    /// @tparam Family coefficient family (the published mode reads its θ, θ̄ tables, dt and σ_∞)
     /// @tparam Real scalar type
     /// @param family the family
     /// @param g the step geometry

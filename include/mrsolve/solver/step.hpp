@@ -48,7 +48,7 @@ struct step_geometry {
 /// @var step_geometry::sigma_t
 /// @brief σ(t).
 /// @var step_geometry::lambda_s
-/// @brief λ(s), the half log-SNR at the start (not the stationary standard deviation λ_s of an IR-SDE).
+/// @brief λ(s), the half log-SNR at the start (not the stationary standard deviation σ_∞ of an IR-SDE).
 /// @var step_geometry::lambda_t
 /// @brief λ(t), the half log-SNR at the end.
 
@@ -66,7 +66,7 @@ struct step_coefficients {
 
 namespace detail {
 
-/// A linear combination of the history (q₀, q₁, q₂), used to build D1 and D2 of DESIGN.md §4.
+/// A linear combination of the history (q₀, q₁, q₂), used to build D1 and D2 of docs/theory.md §4.
 template <class Real>
 struct history_combination {
     std::array<Real, 3> w{};
@@ -84,7 +84,7 @@ struct history_combination {
     }
 };
 
-/// The divided differences of DESIGN.md §4 for a step of the given order: D1 (orders 2, 3) and D2 (order 3).
+/// The divided differences of docs/theory.md §4 for a step of the given order: D1 (orders 2, 3) and D2 (order 3).
 template <class Real>
 struct divided_differences {
     history_combination<Real> d1, d2;

@@ -106,7 +106,7 @@ S make_state(const std::vector<double>& v) {
 
 // ---- the toy network, on the host and on the device system ------------------------------------------
 
-/// α(t), σ(t), λ_s and what the network returns, computed on the host and passed to the device by value.
+/// α(t), σ(t), σ_∞ and what the network returns, computed on the host and passed to the device by value.
 struct toy_coefficients {
     double alpha;
     double sigma;
@@ -115,9 +115,9 @@ struct toy_coefficients {
     bool round_to_float;  // the golden recordings' network returned float32
 };
 
-/// The exact prediction of the per-element Gaussian problem x₀[e] ~ N(m, sd²) (DESIGN.md §7):
+/// The exact prediction of the per-element Gaussian problem x₀[e] ~ N(m, sd²) (docs/theory.md §9):
 /// ε* = σ (x − mean_t)/C, x̂₀* = m + α sd² (x − mean_t)/C, mean_t = μ + α (m − μ), C = α² sd² + σ²;
-/// v* = α λ_s ε* − (σ/λ_s)(x̂₀* − μ). The same expression on the host and on the device.
+/// v* = α σ_∞ ε* − (σ/σ_∞)(x̂₀* − μ). The same expression on the host and on the device.
 MRSOLVE_HOST_DEVICE inline double toy_prediction(const toy_coefficients& c, double x, double mu, double m, double sd) {
     const double mean_t = mu + c.alpha * (m - mu);
     const double var = c.alpha * c.alpha * sd * sd + c.sigma * c.sigma;
