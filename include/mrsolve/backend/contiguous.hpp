@@ -272,7 +272,8 @@ bool linear_map_normal_storage(std::size_t n, const std::array<S*, NOut>& out,
 
 }  // namespace detail
 
-/// @brief Backend for contiguous host containers: plain loops the compiler vectorises.
+/// @brief Backend for contiguous host containers: the host kernels (SIMD on x86-64, chosen at run time;
+/// see mrsolve/simd.hpp), shared among OpenMP threads for large states.
 /// @tparam S the container type
 template <ContiguousContainer S>
 struct backend_traits<S> {

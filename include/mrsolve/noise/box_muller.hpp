@@ -12,7 +12,8 @@
 ///  - sincos_turns(u) = (cos 2πu, sin 2πu): float ≤ 1 ulp, double ≤ 1 ulp;
 ///  - box_muller: float ≤ 2 ulp, double ≤ 2 ulp, of each output of R·cos θ and R·sin θ.
 /// (Floating-point contraction, e.g. FMA under -march=native with GCC's default -ffp-contract=fast,
-/// changes results by an ulp or so; within one build every call still gives the same bits.)
+/// changes results by an ulp or so; the SIMD kernels of detail/simd_kernels.hpp, which compute the
+/// normals on x86-64 hosts, are compiled without it, so there every build gives the same bits.)
 
 #include <bit>
 #include <concepts>

@@ -4,7 +4,7 @@
 ///
 /// Every normal is a pure function of (seed, step, element): no state advances, so the noise does not
 /// depend on how many values are drawn, in which order, by how many threads, or in what batch size
-/// (DESIGN.md §8). The exact mapping is a compatibility contract and is spelled out on
+/// (docs/theory.md §10). The exact mapping is a compatibility contract and is spelled out on
 /// mrsolve::philox_normal.
 
 #include <array>
@@ -275,9 +275,11 @@ MRSOLVE_HOST_DEVICE inline void philox_normal_block(C* out, std::size_t groups, 
 /// Element indices are taken modulo 2⁶⁴. The Philox words and the uniforms are bit-identical on every
 /// platform. The normals use no math-library function but √ (correctly rounded everywhere), so they
 /// are bit-identical across platforms and compilers that evaluate the same operations without
-/// contraction; floating-point contraction into FMA (GCC's default -ffp-contract=fast with an FMA
-/// target such as -march=native, or nvcc's default) changes them by an ulp or so. They are within
-/// about 3 ulp of the exact √(−2 ln u)·cos 2πu (tests/test_noise.cpp measures it). Within one build,
+/// contraction. On x86-64 hosts they are computed by the SIMD kernels of detail/simd_kernels.hpp,
+/// compiled without contraction whatever the program's flags, so every build and every instruction set
+/// gives the same bits (tests/test_simd.cpp); the portable loops (other architectures, and device code)
+/// follow the compiler's contraction setting, e.g. nvcc's default --fmad=true changes them by an ulp or
+/// so. They are within about 3 ulp of the exact √(−2 ln u)·cos 2πu (tests/test_noise.cpp measures it).
 /// fill(), normal() and the fused stochastic step (linear_map_normal) give the same bits (tested);
 /// -ffast-math (reassociation) voids every such statement.
 ///
@@ -330,9 +332,10 @@ public:
     /// @brief Writes normal<T>(step, first_element + i) into out[i] for every i.
     ///
     /// One Philox call per group of elements_per_group<T> elements. Whole groups are processed in
-    /// blocks of detail::normal_block_groups by detail::philox_normal_block: branch-free loops the
-    /// compiler vectorises across groups (Philox words, then uniforms, −2 ln u and the angle, then the
-    /// square roots (SIMD instructions on x86, detail::sqrt_in_place) and products). Partial groups at either end are computed whole and the needed elements copied.
+    /// blocks of detail::normal_block_groups by detail::philox_normal_block: the SIMD kernel of the
+    /// instruction set chosen at run time on x86-64 hosts (one group per 32-bit lane), elsewhere
+    /// branch-free loops the compiler vectorises across groups. Partial groups at either end are
+    /// computed whole and the needed elements copied.
     /// @tparam T the element type (float, double or long double); call as `fill(std::span{v}, step)`
     ///         or `fill<float>(v, step)` when passing a container
     /// @param out where to write; its size is the number of elements
