@@ -55,16 +55,20 @@ struct python_model {
                                   "; a floating-point tensor is needed");
         // The multistep sampler only reads its model-output workspace (the fused update and the conversion
         // take it as an input, the observer shows it), so a result it can read directly replaces the
-        // workspace handle: no copy. (The singlestep and adaptive samplers with thresholding convert and
-        // threshold the output in place: copy_output, so that the model's own tensor is never written.) Anything else (another dtype, another layout, a tensor that overlaps x or mu only in part)
-        // is copied into a fresh tensor of x's kind; never into the previous handle, which may be the
-        // model's own tensor from the step before.
+        // workspace handle: no copy. Anything else (another dtype, another layout, a tensor that overlaps x
+        // or mu only in part) is copied into a fresh tensor of x's kind; never into the previous handle,
+        // which may be the model's own tensor from the step before. With copy_output (the singlestep and
+        // adaptive samplers, which convert and threshold the output in place) the handle is never
+        // replaced, so the result is copied into the sampler's own workspace and the model's tensor is
+        // never written.
         const bool direct = !copy_output && r.scalar_type() == out.scalar_type() && r.layout() == c10::kStrided &&
                             r.is_contiguous() == out.is_contiguous() &&
                             detail::torch_alias_of(r, x) != detail::torch_alias::partial &&
                             detail::torch_alias_of(r, mu) != detail::torch_alias::partial;
         if (direct) {
             out = r;
+        } else if (copy_output) {
+            out.copy_(r);  // out is always the sampler's own workspace here, never a tensor of the model
         } else {
             at::Tensor copy = at::empty(out.sizes(), out.options());
             copy.copy_(r);
