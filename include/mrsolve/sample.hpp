@@ -365,8 +365,8 @@ private:
             detail::throw_invalid(method_.name(), ": dynamic thresholding applies to the data prediction; this "
                                   "solver integrates the noise prediction");
         }
-        if constexpr (!HostState<S>) {
-            detail::throw_invalid("dynamic thresholding needs a state with host access");
+        if constexpr (!detail::thresholdable_state<S>) {
+            detail::throw_invalid("dynamic thresholding needs a state with host access or a backend dynamic_threshold");
         }
         detail::validate_thresholding_options(th, n_);
         threshold_scratch_.assign(n_ / th.batch_items, T(0));
@@ -566,14 +566,7 @@ private:
         }
     }
 
-    void threshold(S& q) {
-        if constexpr (HostState<S>) {
-            const auto& th = *options_.thresholding;
-            detail::dynamic_threshold(traits::host_span(q), th.batch_items, th.ratio, th.max_value, threshold_scratch_);
-        } else {
-            (void)q;
-        }
-    }
+    void threshold(S& q) { detail::apply_dynamic_threshold(q, *options_.thresholding, threshold_scratch_); }
 
     [[noreturn]] void report_non_finite(int step, Real s, Real t, const S& output) const {
         if (!traits::all_finite(output))

@@ -120,7 +120,8 @@ public:
             if constexpr (!std::is_same_v<P, data_prediction>)
                 throw_invalid(who, ": dynamic thresholding applies to the data prediction; this solver integrates "
                                    "the noise prediction");
-            if constexpr (!HostState<S>) throw_invalid(who, ": dynamic thresholding needs a state with host access");
+            if constexpr (!thresholdable_state<S>)
+                throw_invalid(who, ": dynamic thresholding needs a state with host access or a backend dynamic_threshold");
             validate_thresholding_options(*thresholding_, n_);
             threshold_scratch_.assign(n_ / thresholding_->batch_items, T(0));
         }
@@ -309,10 +310,7 @@ private:
                                                ") contains NaN or Inf, or overflows when converted to x0"),
                                        step_index, static_cast<double>(t));
             }
-            if constexpr (HostState<S>) {
-                const dynamic_thresholding& th = *thresholding_;
-                dynamic_threshold(traits::host_span(out), th.batch_items, th.ratio, th.max_value, threshold_scratch_);
-            }
+            apply_dynamic_threshold(out, *thresholding_, threshold_scratch_);
         }
     }
 

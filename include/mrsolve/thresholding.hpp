@@ -5,7 +5,10 @@
 
 #include <cmath>
 #include <cstddef>
+#include <vector>
 
+#include "backend/traits.hpp"
+#include "detail/thresholding.hpp"
 #include "error.hpp"
 
 namespace mrsolve {
@@ -26,6 +29,24 @@ inline void validate_thresholding_options(const dynamic_thresholding& th, std::s
         throw_invalid("thresholding max_value must be finite and >= 1, got ", th.max_value);
     if (th.batch_items == 0 || n % th.batch_items != 0)
         throw_invalid("thresholding batch_items = ", th.batch_items, " must divide the state size ", n);
+}
+
+/// Whether a state type offers dynamic thresholding: host access (detail::dynamic_threshold on its span)
+/// or a backend `dynamic_threshold` that works where the state lives (traits.hpp).
+template <class S>
+inline constexpr bool thresholdable_state = HostState<S> || ThresholdableState<S>;
+
+/// Thresholds q (a converted x̂₀) in place: through the backend's dynamic_threshold when it has one,
+/// else on the host span. `scratch` holds one chunk (n / batch_items elements).
+template <class S>
+void apply_dynamic_threshold(S& q, const dynamic_thresholding& th, std::vector<state_value_t<S>>& scratch) {
+    if constexpr (ThresholdableState<S>) {
+        backend_traits<S>::dynamic_threshold(q, th.batch_items, th.ratio, th.max_value, scratch);
+    } else if constexpr (HostState<S>) {
+        dynamic_threshold(backend_traits<S>::host_span(q), th.batch_items, th.ratio, th.max_value, scratch);
+    } else {
+        (void)q, (void)th, (void)scratch;
+    }
 }
 
 }  // namespace detail

@@ -72,10 +72,20 @@ def main():
     samples, qbuffer, states = sampler.sampling(mu, text_context=text)
     print(f"published sampler: samples in [{samples.min():.2f}, {samples.max():.2f}]")
 
+    # --- 6. Thresholding, a tolerance instead of an NFE, inversion ----------------------------------------
+    th, _ = mrsolve.sample(net, mu, sde=sde, nfe=10, solver="ode", parameterization="data", fit_target="noise",
+                           thresholding=True, threshold_ratio=0.995, threshold_max=1.5)
+    ad, adaptive = mrsolve.sample_adaptive(net, mu, sde=sde, rtol=0.05, atol=0.004, fit_target="noise")
+    print(f"adaptive: nfe={adaptive.nfe} accepted={adaptive.accepted} rejected={adaptive.rejected}")
+    latent, _ = mrsolve.invert(net, mu, ad, sde=sde, nfe=20, solver="ode", fit_target="noise")
+    back, _ = mrsolve.sample(net, mu, latent, sde=sde, nfe=20, solver="ode", fit_target="noise")
+    print(f"inverted and sampled back: max difference {(back - ad).abs().max():.1e}")
+
     # The toy data are N(0.5, 0.1^2) per pixel: every result lies near 0.5.
-    for result in (x, y, samples):
+    for result in (x, y, samples, th, ad):
         assert abs(result.mean().item() - 0.5) < 0.05 and result.shape == mu.shape
     assert 0 < stats.steps < 10 and torch.isfinite(z).all()
+    assert adaptive.completed and (back - ad).abs().max() < 0.05
     print("tutorial: ok")
 
 

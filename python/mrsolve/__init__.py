@@ -5,6 +5,8 @@ A thin layer over the C++ headers of mrsolve: every solver runs in C++ on the te
 calling the Python model once per evaluation.
 
 - :func:`sample` -- sample with any solver, schedule and option of the C++ API; returns (x, stats).
+- :func:`sample_adaptive` -- adaptive steps in lambda to a tolerance (CPU tensors); returns (x, stats).
+- :func:`invert` -- the probability-flow ODE from a clean state to a noisier time (inversion).
 - :class:`MRSampler` -- drop-in for the published MR Sampler class.
 - :class:`IRSDETable`, :class:`IRSDE` -- the coefficient families (alpha, sigma, lambda as tensors).
 - :func:`make_grid`, :func:`recommended`, :func:`conversion`, :func:`stationary_start`, :func:`fill_normal`
@@ -15,9 +17,9 @@ calling the Python model once per evaluation.
 
 from ._core import (GaussianOracleContinuous, GaussianOracleTable, IRSDE, IRSDETable, NonFiniteError, __version__,
                     conversion, fill_normal, make_grid, recommended)
-from ._sample import SOLVERS, SampleStats, sample, stationary_start
+from ._sample import SOLVERS, AdaptiveStats, SampleStats, invert, sample, sample_adaptive, stationary_start
 from .published import MRSampler
 
-__all__ = ["GaussianOracleContinuous", "GaussianOracleTable", "IRSDE", "IRSDETable", "MRSampler", "NonFiniteError",
-           "SOLVERS", "SampleStats", "conversion", "fill_normal", "make_grid", "recommended", "sample", "stationary_start",
-           "__version__"]
+__all__ = ["AdaptiveStats", "GaussianOracleContinuous", "GaussianOracleTable", "IRSDE", "IRSDETable", "MRSampler",
+           "NonFiniteError", "SOLVERS", "SampleStats", "conversion", "fill_normal", "invert", "make_grid", "recommended",
+           "sample", "sample_adaptive", "stationary_start", "__version__"]

@@ -98,7 +98,8 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
            fit_target="noise", schedule=None, grid=None, lambda_min=-math.inf, rho=7.0, offset=0.0, t_start=None,
            orders="lower_order_final", step_lambda="alpha_sigma", denoise_last=False, on_fault="raise", seed=0, noise=None,
            unipc_variant=None, order3_rule="taylor", eta=1.0, step_mode="variable", time="float", time_scale=1.0,
-           progress=None, inplace=False, **extra):
+           progress=None, inplace=False, thresholding=False, threshold_ratio=0.995, threshold_max=1.5, history=None,
+           **extra):
     """Samples the reverse process of a mean-reverting diffusion from x (at the grid's first time) to the data.
 
     A thin layer over C++ ``mrsolve::sample``: the same solvers, options and noise, run by the C++ loop
@@ -145,6 +146,15 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
         progress: None, True (a tqdm bar) or a callable called after every step with a dict (step, steps, t,
             lambda, x, model_output; the tensors are live: copy to keep).
         inplace: overwrite x with the result (x must be given). Otherwise x is not modified.
+        thresholding, threshold_ratio, threshold_max: dynamic thresholding of every data prediction x0
+            (C++ ``sample_options::thresholding``; data parameterization only), per batch item (x's first
+            dimension): s = the threshold_ratio quantile of |x0| clamped to [1, threshold_max], then
+            x0 <- clamp(x0, -s, s) / s. Contiguous CPU tensors are thresholded in place on the host, other
+            tensors (CUDA) by tensor operations on their device; both give the same values.
+        history: seeded history (C++ ``sampler::seed_history``): a sequence of (x_i, t_i) pairs, oldest
+            first, at times t_i strictly decreasing and above the grid's first time. Each costs one model
+            evaluation (not counted in ``stats.nfe``) and is pushed as if it were an earlier step of this
+            run, so that a multistep solver starts at full order. Not with solver='singlestep'.
         **extra: passed to every model call unchanged (e.g. DA-CLIP's text_context, image_context).
 
     Returns:
@@ -175,6 +185,7 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
     seed = _check_int("seed", seed, 0)
     if seed >= 2 ** 64:
         raise ValueError(f"seed must be < 2**64, got {seed}")
+    thresholding, threshold_ratio, threshold_max = _check_thresholding(thresholding, threshold_ratio, threshold_max)
 
     if grid is not None:
         if schedule is not None:
@@ -202,7 +213,7 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
     if solver == "singlestep":
         for name, value, default in (("grid", grid, None), ("noise", noise, None), ("progress", progress, None),
                                      ("orders", orders, "lower_order_final"), ("on_fault", on_fault, "raise"),
-                                     ("denoise_last", denoise_last, False)):
+                                     ("denoise_last", denoise_last, False), ("history", history, None)):
             if value is not default and value != default:
                 raise ValueError(f"solver='singlestep' does not take {name}={value!r}")
         order = 3 if order is None else _check_int("order", order, 1)
@@ -212,7 +223,8 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
             stats = _core._singlestep(sde, parameterization, nfe, order,
                                       schedule or "linspace", float(lambda_min), float(rho), float(offset),
                                       math.nan if t_start is None else float(t_start), model, x_run, mu_run,
-                                      fit_target, extra, time == "tensor", float(time_scale))
+                                      fit_target, extra, time == "tensor", float(time_scale), thresholding,
+                                      threshold_ratio, threshold_max)
         return x_run, SampleStats(**stats)
     order = 0 if order is None else _check_int("order", order, 1)
     if grid is None:
@@ -228,11 +240,216 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
     else:
         raise TypeError(f"progress must be None, True or a callable, got {type(progress).__name__}")
 
+    seeds = _check_history(history, mu, grid[0])
     with torch.no_grad():
         mu_run = mu.detach().contiguous()
         x_run = _start_state(x, mu_run, sde, seed, inplace)
         stats = _core._sample(sde, solver, parameterization, order, variant or "bh2", order3_rule, float(eta),
                               step_mode, model, x_run, mu_run, grid, fit_target, orders, bool(denoise_last),
                               on_fault, seed, noise, observer, extra, time == "tensor", float(time_scale),
+                              step_lambda, thresholding, threshold_ratio, threshold_max, seeds)
+    return x_run, SampleStats(**stats)
+
+
+def _check_thresholding(thresholding, ratio, max_value):
+    if not isinstance(thresholding, bool):
+        raise TypeError(f"thresholding must be True or False, got {thresholding!r}")
+    for name, value in (("threshold_ratio", ratio), ("threshold_max", max_value)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+    # The ranges are checked by the C++ options (the message names the value).
+    return thresholding, float(ratio), float(max_value)
+
+
+def _check_history(history, mu, t_first):
+    if history is None:
+        return []
+    seeds = []
+    previous = math.inf
+    for k, entry in enumerate(history):
+        if not (isinstance(entry, (tuple, list)) and len(entry) == 2):
+            raise ValueError(f"history[{k}] must be a pair (x, t), got {entry!r}")
+        state, t = entry
+        _check_tensor(f"history[{k}][0]", state, like=("mu", mu))
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
+            raise ValueError(f"history[{k}] has time {t!r}; a finite number is needed")
+        t = float(t)
+        if not t < previous:
+            raise ValueError(f"history[{k}] has time {t} after {previous}: the seeds must be oldest first, at "
+                             "strictly decreasing times")
+        if not t > t_first:
+            raise ValueError(f"history[{k}] has time {t} but the grid starts at {t_first}: seeds are earlier "
+                             "(noisier) states, at times above the grid's first")
+        previous = t
+        seeds.append((state.detach().contiguous(), t))
+    return seeds
+
+
+class AdaptiveStats(NamedTuple):
+    """Statistics of one run of :func:`mrsolve.sample_adaptive` (C++ ``adaptive_result``).
+
+    nfe: model evaluations made; accepted, rejected: steps accepted and trials rejected, over all passes;
+    passes: integrations from t_start to t_end completed; error_estimate: with scope='global', the difference
+    of the last two passes in units of the tolerance (<= 1 when completed; NaN otherwise); status:
+    'completed' or 'nfe_cap_reached'; t_final: the time of the returned state.
+    """
+
+    nfe: int
+    accepted: int
+    rejected: int
+    passes: int
+    error_estimate: float
+    status: str
+    t_final: float
+
+    @property
+    def completed(self):
+        """Whether t_end was reached within the tolerance."""
+        return self.status == "completed"
+
+
+def sample_adaptive(model, mu, x=None, *, sde, rtol=0.05, atol=0.0078, order=3, parameterization="data",
+                    fit_target="noise", t_start=None, t_end=None, controller="pi", scope="global", h_init=0.0,
+                    max_nfe=1000, safety=0.9, fac_min=0.2, fac_max=5.0, thresholding=False, threshold_ratio=0.995,
+                    threshold_max=1.5, seed=0, time="float", time_scale=1.0, inplace=False, **extra):
+    """Samples the probability-flow ODE with adaptive steps in lambda (C++ ``mrsolve::sample_adaptive``).
+
+    The MR analogue of DPM-Solver-12/23: trial steps of order ``order`` with an embedded lower-order
+    estimate, accepted when the error (max over batch items of the RMS of the difference scaled by
+    atol + rtol * |x|) is at most 1, with an I or PI step-size controller. With scope='global' the grid
+    of that pass is then refined (every step halved) until two passes agree within the tolerance, so the
+    tolerance bounds the final error; 'per_step' bounds each step's local error only (one pass).
+
+    Runs on CPU tensors only (float32 or float64): the error norm reads the state on the host. A CUDA
+    tensor raises ValueError naming its device. The C++ loop runs on the tensors' storage with the GIL
+    released except around the model calls, as :func:`sample`.
+
+    Args:
+        model: ``model(x, mu, t, **extra)`` returning its fit target shaped like x (see :func:`sample`).
+        mu: the condition, a CPU float32/float64 tensor of any shape; x: the start state at t_start (None:
+            ``stationary_start(mu, sde=sde, seed=seed)``).
+        sde: :class:`mrsolve.IRSDETable` or :class:`mrsolve.IRSDE`.
+        rtol, atol: the tolerances (>= 0, not both 0); order: 2 or 3; parameterization: 'data' or 'noise';
+        fit_target: what the model returns ('noise', 'data' or 'velocity').
+        t_start, t_end: the times (default: sde.t_max and sde.t_min).
+        controller: 'pi' (proportional-integral) or 'i' (integral); scope: 'global' or 'per_step';
+        h_init: the first trial step in lambda (0: a twentieth of the interval); max_nfe: the NFE cap;
+        safety, fac_min, fac_max: the controller's safety factor and step-ratio bounds.
+        thresholding, threshold_ratio, threshold_max: dynamic thresholding of every stage's x0, per batch
+            item, as in :func:`sample` (data parameterization only).
+        time, time_scale, inplace, **extra: as in :func:`sample`.
+
+    Returns:
+        (x, stats): the result and an :class:`AdaptiveStats` (nfe, accepted, rejected, passes,
+        error_estimate, status, t_final). With status 'nfe_cap_reached' x is the finest completed pass or
+        the last accepted state (t_final says where).
+
+    Raises:
+        ValueError: a tensor of the wrong dtype, device or shape, or an invalid option (the message names
+            it). mrsolve.NonFiniteError: a NaN/Inf model output or trial state. Any exception of the model.
+    """
+    if not callable(model):
+        raise TypeError(f"model must be callable, got {type(model).__name__}")
+    if not isinstance(sde, (_core.IRSDETable, _core.IRSDE)):
+        raise TypeError(f"sde must be an mrsolve.IRSDETable or mrsolve.IRSDE, got {type(sde).__name__}")
+    _check_tensor("mu", mu)
+    if mu.device.type != "cpu":
+        raise ValueError(f"sample_adaptive runs on CPU tensors only (its error norm reads the state on the host); "
+                         f"mu is on device {mu.device}")
+    if x is not None:
+        _check_tensor("x", x, like=("mu", mu))
+    elif inplace:
+        raise ValueError("inplace=True needs a start state x")
+    if time not in ("float", "tensor"):
+        raise ValueError(f"time must be 'float' or 'tensor', got {time!r}")
+    seed = _check_int("seed", seed, 0)
+    if seed >= 2 ** 64:
+        raise ValueError(f"seed must be < 2**64, got {seed}")
+    order = _check_int("order", order, 1)
+    max_nfe = _check_int("max_nfe", max_nfe, 1)
+    thresholding, threshold_ratio, threshold_max = _check_thresholding(thresholding, threshold_ratio, threshold_max)
+    t_start = sde.t_max if t_start is None else float(t_start)
+    t_end = sde.t_min if t_end is None else float(t_end)
+    with torch.no_grad():
+        mu_run = mu.detach().contiguous()
+        x_run = _start_state(x, mu_run, sde, seed, inplace)
+        if not x_run.is_contiguous():
+            raise ValueError("inplace=True needs a contiguous x for sample_adaptive")
+        stats = _core._adaptive(sde, parameterization, model, x_run, mu_run, t_start, t_end, float(rtol), float(atol),
+                                order, controller, float(h_init), max_nfe, fit_target, float(safety), float(fac_min),
+                                float(fac_max), scope, thresholding, threshold_ratio, threshold_max, extra,
+                                time == "tensor", float(time_scale))
+    return x_run, AdaptiveStats(**stats)
+
+
+def invert(model, mu, x, *, sde, nfe=None, solver="ode", parameterization=None, order=None, fit_target="noise",
+           schedule="linspace", grid=None, t_end=None, lambda_min=-math.inf, rho=7.0, offset=0.0,
+           orders="lower_order_final", step_lambda="alpha_sigma", unipc_variant="bh2", order3_rule="taylor",
+           time="float", time_scale=1.0, progress=None, inplace=False, **extra):
+    """Inversion: integrates the probability-flow ODE from a clean state to a noisier time (C++ ``sampler::invert``).
+
+    The reverse of :func:`sample` with a deterministic solver, e.g. to encode an image x at the grid's
+    first (small) time into the latent at t_end that ``sample`` maps back to it. The same steps as
+    sampling with h = lambda(t_i) - lambda(t_{i-1}) < 0.
+
+    Args:
+        model, mu, fit_target, time, time_scale, progress, inplace, **extra: as in :func:`sample`.
+        x: the clean state at the grid's first time (required), shaped like mu with its dtype and device.
+        sde: :class:`mrsolve.IRSDETable` or :class:`mrsolve.IRSDE`. The first time must have a finite
+            lambda: t > 0 (the tables' t = 0 and the continuous family's sigma(0) = 0 are excluded), so
+            use the continuous family (its grids end at t_min > 0) or an explicit grid.
+        nfe: the number of steps; schedule, lambda_min, rho, offset: the schedule of :func:`mrsolve.make_grid`,
+            whose grid from t_end (default sde.t_max) down is reversed; grid: explicit increasing times
+            t_0 < ... < t_M instead.
+        solver: 'ode', 'unipc' or 'euler_ode' (deterministic single-evaluation solvers); parameterization
+            (default 'data', 'noise' for euler_ode), order, unipc_variant, order3_rule, orders, step_lambda: as in
+            :func:`sample`.
+
+    Returns:
+        (x, stats): the state at the last grid time and a :class:`SampleStats`.
+
+    Raises:
+        ValueError: a grid that is not strictly increasing or leaves the family's range, a stochastic or
+            two-stage solver, and everything :func:`sample` raises for.
+    """
+    if not callable(model):
+        raise TypeError(f"model must be callable, got {type(model).__name__}")
+    if not isinstance(sde, (_core.IRSDETable, _core.IRSDE)):
+        raise TypeError(f"sde must be an mrsolve.IRSDETable or mrsolve.IRSDE, got {type(sde).__name__}")
+    _check_tensor("mu", mu)
+    if x is None:
+        raise ValueError("invert needs the clean state x")
+    _check_tensor("x", x, like=("mu", mu))
+    if solver not in ("ode", "unipc", "euler_ode"):
+        raise ValueError(f"invert integrates the probability-flow ODE: solver must be 'ode', 'unipc' or "
+                         f"'euler_ode', got {solver!r}")
+    if parameterization is None:
+        parameterization = _DEFAULT_PARAMETERIZATION[solver]
+    if time not in ("float", "tensor"):
+        raise ValueError(f"time must be 'float' or 'tensor', got {time!r}")
+    if grid is not None:
+        grid = [float(t) for t in (grid.tolist() if isinstance(grid, torch.Tensor) else grid)]
+        if nfe is not None and _check_int("nfe", nfe, 1) != len(grid) - 1:
+            raise ValueError(f"nfe = {nfe} but the grid has {len(grid)} times (nfe + 1 expected)")
+    else:
+        if nfe is None:
+            raise ValueError("nfe is required (or pass an explicit grid)")
+        nfe = _check_int("nfe", nfe, 1)
+        grid = _core.make_grid(sde, schedule, nfe, lambda_min=float(lambda_min), rho=float(rho), offset=float(offset),
+                               t_start=math.nan if t_end is None else float(t_end)).tolist()[::-1]
+    order = 0 if order is None else _check_int("order", order, 1)
+    if progress is True:
+        observer = _tqdm_observer(len(grid) - 1)
+    elif progress is None or progress is False:
+        observer = None
+    elif callable(progress):
+        observer = progress
+    else:
+        raise TypeError(f"progress must be None, True or a callable, got {type(progress).__name__}")
+    with torch.no_grad():
+        mu_run = mu.detach().contiguous()
+        x_run = _start_state(x, mu_run, sde, 0, inplace)
+        stats = _core._invert(sde, solver, parameterization, order, unipc_variant, order3_rule, model, x_run, mu_run,
+                              grid, fit_target, orders, observer, extra, time == "tensor", float(time_scale),
                               step_lambda)
     return x_run, SampleStats(**stats)

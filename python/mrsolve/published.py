@@ -32,9 +32,7 @@ class MRSampler:
     (or ``keep_states=True``).
 
     Where it differs, and why: a NaN/Inf raises :class:`mrsolve.NonFiniteError` naming the step (the
-    published loop prints "nan detected" and carries on to a NaN result); ``thresholding=True`` raises
-    ValueError (dynamic thresholding needs host access to the state, which the tensor adapter does not
-    offer yet); ``qbuffer`` records the converted output of each step's own evaluation (with denoise_last the
+    published loop prints "nan detected" and carries on to a NaN result); ``qbuffer`` records the converted output of each step's own evaluation (with denoise_last the
     published list repeats step M-1's entry); invalid arguments raise ValueError instead of AssertionError.
     ``noise=`` (a callable ``noise(z, step)`` filling z) and ``keep_states=`` are additions.
     """
@@ -56,7 +54,9 @@ class MRSampler:
             time_schedule: 'linspace', 'leading', 'trailing', 'karras-n', 'karras-t' or 'linear-lambda'
                 (and mrsolve's 'time-quadratic').
             timestep_offset: the offset of 'leading'; rho: rho of the Karras schedules.
-            thresholding, threshold_ratio, threshold_max: dynamic thresholding (not available: ValueError).
+            thresholding, threshold_ratio, threshold_max: dynamic thresholding of the data prediction, as
+                published: per batch item s = the threshold_ratio quantile of |x0|, clamped to [1, threshold_max],
+                then x0 <- clamp(x0, -s, s) / s (parameterization 'data' only).
             denoise_last: replace the last step by the data prediction at t_{M-1}.
             noise: mrsolve addition: None (torch's generator, as published) or a callable noise(z, step).
         """
@@ -69,9 +69,15 @@ class MRSampler:
             raise ValueError(f"order {order!r} is not supported by the {solver_type} sampler (expected one of {allowed})")
         if fit_target not in ("noise", "data", "velocity"):
             raise ValueError(f"fit_target must be 'noise', 'data' or 'velocity', got {fit_target!r}")
-        if thresholding:
-            raise ValueError("thresholding=True is not available: mrsolve's dynamic thresholding needs host access "
-                             "to the state, which torch tensor states do not offer yet")
+        if not isinstance(thresholding, bool):
+            raise ValueError(f"thresholding must be True or False, got {thresholding!r}")
+        if thresholding and parameterization != "data":
+            raise ValueError("thresholding=True needs parameterization='data' (it clamps the data prediction), got "
+                             f"parameterization={parameterization!r}")
+        if not 0 < threshold_ratio <= 1:
+            raise ValueError(f"threshold_ratio must lie in (0, 1], got {threshold_ratio!r}")
+        if not (threshold_max >= 1 and math.isfinite(threshold_max)):
+            raise ValueError(f"threshold_max must be finite and >= 1, got {threshold_max!r}")
         self.sde = sde
         self.solver_type = solver_type
         self.parameterization = parameterization
@@ -175,7 +181,12 @@ class MRSampler:
             if self.denoise_last and i == M:
                 to = "data"
             a, b, c = _core.conversion(self.table, self.fit_target, to, t_prev)
-            qbuffer.append(_snapshot(a * previous[0] + b * cond + c * info["model_output"]))
+            q = a * previous[0] + b * cond + c * info["model_output"]
+            if self.thresholding and to == "data":
+                # What the step used: the thresholded data prediction.
+                q = _core._threshold(q.contiguous(), q.shape[0] if q.dim() else 1, self.threshold_ratio,
+                                     self.threshold_max)
+            qbuffer.append(_snapshot(q))
             states.append(_snapshot(info["x"]))
             previous[0] = info["x"].clone()
             if save:
@@ -188,7 +199,8 @@ class MRSampler:
             x, _ = sample(model, cond, x, sde=self.table, grid=self.timesteps, solver=self.solver_type,
                           parameterization=self.parameterization, order=self.order, fit_target=self.fit_target,
                           orders="published", step_lambda="family", order3_rule="published",
-                          denoise_last=self.denoise_last,
+                          denoise_last=self.denoise_last, thresholding=self.thresholding,
+                          threshold_ratio=self.threshold_ratio, threshold_max=self.threshold_max,
                           noise=self.noise if self.noise is not None else _torch_normals, progress=observe,
                           inplace=True)
         finally:

@@ -10,6 +10,7 @@
 #include <torch/csrc/autograd/python_variable.h>
 #include <torch/csrc/utils/pybind.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -101,6 +102,15 @@ decltype(auto) with_family(const py::handle& family, F&& f) {
     if (py::isinstance<continuous_family>(family)) return f(family.cast<const continuous_family&>());
     throw py::type_error("sde must be an mrsolve.IRSDETable or mrsolve.IRSDE, got " +
                          std::string(py::str(py::type::of(family))));
+}
+
+/// The dynamic thresholding of a Python call: none unless `enabled`; one chunk per batch item (x's first
+/// dimension; 1 for a 0-dimensional state), as the published sampler thresholds.
+inline std::optional<dynamic_thresholding> thresholding_of(bool enabled, double ratio, double max_value,
+                                                           const at::Tensor& x) {
+    if (!enabled) return std::nullopt;
+    const std::int64_t items = x.dim() >= 1 ? x.size(0) : 1;
+    return dynamic_thresholding{ratio, max_value, static_cast<std::size_t>(items)};
 }
 
 order_policy parse_order_policy(const std::string& name);

@@ -12,6 +12,10 @@ namespace mrsolve::python {
 
 namespace {
 
+/// mrsolve.NonFiniteError: created at import, one reference kept for the life of the process (see
+/// PYBIND11_MODULE below for why it is not a static py::object).
+PyObject* non_finite_error_type = nullptr;
+
 at::Tensor tensor_of(std::span<const double> v) {
     return at::tensor(at::ArrayRef<double>(v.data(), v.size()), at::TensorOptions().dtype(at::kDouble));
 }
@@ -132,18 +136,30 @@ PYBIND11_MODULE(_core, m) {
 
     // mrsolve::invalid_argument -> ValueError (its message names the offending value);
     // mrsolve::non_finite_error -> mrsolve.NonFiniteError (an ArithmeticError) with .step and .time.
-    static py::exception<non_finite_error> non_finite(m, "NonFiniteError", PyExc_ArithmeticError);
-    non_finite.doc() = "A NaN or an infinity appeared during sampling; .step (1-based) and .time say where.";
-    py::register_exception_translator([](std::exception_ptr p) {
+    //
+    // The exception type is held by a plain pointer to a reference that is never released: a static
+    // py::exception (as this module had) is a C++ object with static storage, destroyed by the C++ runtime
+    // at process exit, after Py_Finalize, and its destructor then runs Py_DECREF on a finalised
+    // interpreter without the GIL (undefined behaviour; pybind11's own documentation warns against static
+    // py::object for this reason). The translator is module-local: it sees only the exceptions of this
+    // module's functions, and is not added to the translator list that every pybind11 module sharing the
+    // interpreter's internals (torch's own bindings among them) runs through.
+    non_finite_error_type = PyErr_NewExceptionWithDoc(
+        "mrsolve._core.NonFiniteError",
+        "A NaN or an infinity appeared during sampling; .step (1-based) and .time say where.",
+        PyExc_ArithmeticError, nullptr);
+    if (non_finite_error_type == nullptr) throw py::error_already_set();
+    m.add_object("NonFiniteError", py::handle(non_finite_error_type));  // the module takes its own reference
+    py::register_local_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
         } catch (const invalid_argument& e) {
             PyErr_SetString(PyExc_ValueError, e.what());
         } catch (const non_finite_error& e) {
-            py::object error = py::reinterpret_borrow<py::object>(non_finite.ptr())(e.what());
+            py::object error = py::reinterpret_borrow<py::object>(non_finite_error_type)(e.what());
             error.attr("step") = e.step();
             error.attr("time") = e.time();
-            PyErr_SetObject(non_finite.ptr(), error.ptr());
+            PyErr_SetObject(non_finite_error_type, error.ptr());
         }
     });
 

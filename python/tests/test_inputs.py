@@ -171,8 +171,8 @@ def test_published_sampler_rejects_bad_arguments():
         mrsolve.MRSampler(sde, opt_of(), 10, solver_type="pde")
     with pytest.raises(ValueError, match=r"order 3 is not supported by the sde sampler"):
         mrsolve.MRSampler(sde, opt_of(), 10, solver_type="sde", order=3)
-    with pytest.raises(ValueError, match="thresholding=True is not available"):
-        mrsolve.MRSampler(sde, opt_of(), 10, thresholding=True)
+    with pytest.raises(ValueError, match="thresholding must be True or False, got 'on'"):
+        mrsolve.MRSampler(sde, opt_of(), 10, thresholding="on")
     with pytest.raises(ValueError, match=r"sde.thetas does not match"):
         mrsolve.MRSampler(sde, opt_of(schedule="linear"), 10)
     with pytest.raises(ValueError, match=r"sde.T = 100 but opt\['sde'\]\['T'\] = 50"):

@@ -121,7 +121,8 @@ void for_each_solver(const std::function<void(const std::string&, const runner<S
     using namespace mrsolve;
     const auto add = [&](const auto& method, sample_options options, int nfe) {
         const std::string name = method.name() + (options.orders == order_policy::published ? "/published-loop" : "") +
-                                 (options.denoise_last ? "/denoise_last" : "") + "/nfe" + std::to_string(nfe);
+                                 (options.denoise_last ? "/denoise_last" : "") +
+                                 (options.thresholding ? "/thresholding" : "") + "/nfe" + std::to_string(nfe);
         const int stages = [&] {
             if constexpr (TwoStageMethod<std::decay_t<decltype(method)>>) return 2;
             else return 1;
@@ -142,6 +143,14 @@ void for_each_solver(const std::function<void(const std::string&, const runner<S
             add(mr_sde<data_prediction>{order}, o, 10);
             add(mr_sde<noise_prediction>{order}, o, 10);
         }
+        // Dynamic thresholding per batch item (2 items): the backend's dynamic_threshold, on the storage
+        // (contiguous CPU) or with kthvalue tensor operations (channels-last), against the host span.
+        sample_options thresholded = o;
+        thresholded.thresholding = dynamic_thresholding{0.9, 1.5, 2};
+        add(mr_ode<data_prediction>{2}, thresholded, 10);
+        add(mr_sde<data_prediction>{2}, thresholded, 10);
+        thresholded.denoise_last = true;
+        add(mr_ode<data_prediction>{3}, thresholded, 10);
     }
     sample_options o;
     add(mr_ode<data_prediction>{3, order3_rule::published}, sample_options::published(fit_target::noise), 5);
@@ -233,6 +242,7 @@ void check_solvers_against_vector(bool channels_last, double tolerance) {
 TEST_CASE("torch::Tensor satisfies the backend concepts") {
     static_assert(mrsolve::State<at::Tensor>);
     static_assert(mrsolve::NormalFillable<at::Tensor>);
+    static_assert(mrsolve::ThresholdableState<at::Tensor>);
     static_assert(!mrsolve::HostState<at::Tensor>);
     static_assert(mrsolve::ScoreFn<mrsolve::torchscript_model, at::Tensor, double>);
     const at::Tensor x = at::ones({2, 3, 4, 5}, at::kFloat);

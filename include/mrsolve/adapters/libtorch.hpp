@@ -31,9 +31,14 @@
 /// the coefficients are rounded to float before use, exactly as the sampler does for `std::vector<float>`.
 /// Tensors in one call must share dtype and device (checked: mrsolve::invalid_argument otherwise).
 ///
-/// `host_span` is not provided (the element type is not known at compile time), so dynamic thresholding
-/// is not available for tensor states; everything else (all solvers, `counter_noise`, `zero_noise`,
-/// `injected_noise`, `stationary_start`) is. Nor is the contiguous backend's fused in-pass noise
+/// `host_span` is not provided (the element type is not known at compile time). Dynamic thresholding
+/// is provided by the backend's own `dynamic_threshold` (traits.hpp): on contiguous CPU float32/float64
+/// tensors it is detail::dynamic_threshold on the storage (the std::vector result bit for bit); on any
+/// other tensor it is tensor operations on its device (`kthvalue` per batch item for the two order
+/// statistics, the interpolation in float64, clamp and divide), the same values bit for bit and no
+/// transfer to the host. Everything else (all solvers,
+/// `counter_noise`, `zero_noise`, `injected_noise`, `stationary_start`) is available too; the adaptive
+/// sampler is not (its error norm reads the elements on the host). Nor is the contiguous backend's fused in-pass noise
 /// (`linear_map_normal`): a stochastic step on a tensor fills its noise vector, then updates — the same
 /// values bit for bit, one more pass over memory.
 ///
@@ -59,11 +64,13 @@
 #include <numbers>
 #include <span>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "../backend/contiguous.hpp"
 #include "../backend/traits.hpp"
+#include "../detail/thresholding.hpp"
 #include "../error.hpp"
 #include "../noise/normal.hpp"
 #include "../noise/philox.hpp"
@@ -321,6 +328,48 @@ struct backend_traits<at::Tensor> {
             const c10::ScalarType compute = s.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
             s.copy_(detail::torch_philox_normals(generator, step, s.numel(), compute, s.device()).view(s.sizes()));
         }
+    }
+
+    /// @brief Dynamic thresholding of q in place (the traits.hpp protocol): for each of `items` equal
+    /// row-major chunks, s = the `ratio` quantile of |q| (linear interpolation between order statistics, in
+    /// double), clamped to [1, max_value] and rounded to q's dtype; q ← clamp(q, −s, s)/s.
+    ///
+    /// Contiguous CPU float32/float64: detail::dynamic_threshold on the storage with `scratch` (bitwise the
+    /// std::vector backend). Otherwise tensor operations on q's device: the two order statistics by
+    /// `kthvalue` along each chunk, the same interpolation in float64, the same clamp and division in q's
+    /// dtype, so the values equal the host path's bit for bit.
+    /// @param q the converted data prediction @param items the number of chunks (divides numel)
+    /// @param ratio the quantile, in (0, 1] @param max_value the largest s, ≥ 1
+    /// @param scratch at least one chunk of doubles (host path only)
+    static void dynamic_threshold(at::Tensor& q, std::size_t items, double ratio, double max_value,
+                                  std::vector<double>& scratch) {
+        if (detail::torch_host_contiguous(q, at::kDouble)) {
+            detail::dynamic_threshold(std::span<double>(q.data_ptr<double>(), size(q)), items, ratio, max_value, scratch);
+            return;
+        }
+        if (detail::torch_host_contiguous(q, at::kFloat)) {
+            detail::dynamic_threshold(std::span<float>(q.data_ptr<float>(), size(q)), items, ratio, max_value, scratch);
+            return;
+        }
+        at::NoGradGuard no_grad;
+        const auto rows = static_cast<std::int64_t>(items);
+        const std::int64_t chunk = q.numel() / rows;
+        // A view when q's layout allows it (then the result is written through it), else a copy.
+        at::Tensor matrix = q.reshape({rows, chunk});
+        const at::Tensor magnitude = matrix.abs();
+        const double position = ratio * static_cast<double>(chunk - 1);
+        const auto lower = static_cast<std::int64_t>(std::floor(position));
+        const double fraction = position - static_cast<double>(lower);
+        // kthvalue's k is 1-based: the (lower + 1)-th smallest is order statistic `lower`.
+        at::Tensor quantile = std::get<0>(magnitude.kthvalue(lower + 1, 1, true)).to(at::kDouble);
+        if (lower + 1 < chunk && fraction > 0) {
+            const at::Tensor upper = std::get<0>(magnitude.kthvalue(lower + 2, 1, true)).to(at::kDouble);
+            quantile = quantile + (upper - quantile) * fraction;
+        }
+        const at::Tensor s = quantile.clamp(1.0, max_value).to(q.scalar_type());  // [rows, 1]
+        at::Tensor result = at::minimum(at::maximum(matrix, s.neg()), s).div_(s);
+        if (detail::torch_alias_of(matrix, q) != detail::torch_alias::none) matrix.copy_(result);
+        else q.copy_(result.view(q.sizes()));
     }
 
 private:

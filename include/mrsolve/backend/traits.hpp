@@ -16,8 +16,14 @@
 /// - `static bool all_finite(const State&)`.
 ///
 /// Optional: `static void fill_normal(State&, const philox_normal&, std::uint64_t step)` (the
-/// counter-based normals of a step, computed where the state lives; enables counter_noise), and
-/// `static std::span<value_type> host_span(State&)` (host access: enables dynamic thresholding), and
+/// counter-based normals of a step, computed where the state lives; enables counter_noise),
+/// `static std::span<value_type> host_span(State&)` (host access: enables dynamic thresholding, which then
+/// runs detail::dynamic_threshold on the span), `static void dynamic_threshold(State& q, std::size_t items,
+/// double ratio, double max_value, std::vector<value_type>& scratch)` (dynamic thresholding computed where
+/// the state lives, for backends without host access: for each of `items` equal row-major chunks of q,
+/// s = the `ratio` quantile of |q| (linear interpolation between order statistics, in double), clamped to
+/// [1, max_value] and rounded to the element type, then q ← clamp(q, −s, s)/s; `scratch` holds one chunk
+/// and may be used or not; a backend with both uses this one), and
 /// the fused stochastic step
 /// `template <std::size_t NOut, std::size_t NIn> static bool linear_map_normal(const std::array<State*, NOut>&,
 ///    const std::array<std::array<value_type, NIn>, NOut>&, const std::array<const State*, NIn − 1>&,
@@ -36,6 +42,7 @@
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace mrsolve {
 
@@ -155,6 +162,13 @@ concept FusedNormalState = NormalFillable<S> && requires(S& s, const S& cs, cons
 template <class S>
 concept HostState = State<S> && requires(S& s) {
     { backend_traits<S>::host_span(s) };
+};
+
+/// @brief A state whose backend applies dynamic thresholding itself (`dynamic_threshold`, see the protocol
+/// above), where the state lives (the LibTorch adapter: tensor operations on the tensor's device).
+template <class S>
+concept ThresholdableState = State<S> && requires(S& s, std::vector<typename backend_traits<S>::value_type>& scratch) {
+    backend_traits<S>::dynamic_threshold(s, std::size_t{1}, 0.5, 1.5, scratch);
 };
 
 }  // namespace mrsolve
