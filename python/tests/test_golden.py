@@ -4,7 +4,7 @@ A replay is what include/mrsolve/golden/replay.hpp does in C++: the recorded con
 state, the recorded normals for SDE steps, and the recording's toy network (the exact Gaussian-oracle
 prediction on the interpolated cosine tables, rounded to float). Every state and the output must agree
 within 5e-5: the recordings are float32, and a double implementation of the published formulas reaches
-about 1.1e-5 on every case while a wrong formula misses by 1e-3 or more (DESIGN.md section 7).
+about 1.1e-5 on every case while a wrong formula misses by 1e-3 or more (docs/theory.md §9).
 """
 
 import pytest

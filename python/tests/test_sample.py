@@ -175,7 +175,7 @@ def test_family_tables_are_tensors_that_match_the_functions():
         assert torch.equal(f(t), values)
     assert table.thetas.shape == (51,) and torch.equal(table.theta_bars, torch.cumsum(table.thetas, 0))
     assert table.stationary_std == pytest.approx(30 / 255)
-    # alpha = exp(-theta_bar dt) (DESIGN.md section 6), checked from Python's own arithmetic.
+    # alpha = exp(-theta_bar dt) (docs/theory.md §1, "The discrete tables"), checked from Python's own arithmetic.
     assert torch.allclose(table.alphas, torch.exp(-table.theta_bars * table.dt), rtol=1e-14, atol=0)
     family = mrsolve.IRSDE("cosine")
     ts = torch.linspace(1, 100, 7, dtype=torch.float64)
