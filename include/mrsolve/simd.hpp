@@ -15,7 +15,10 @@
 /// compare instruction sets; a value that is not one of those, or that the processor lacks, makes
 /// host_simd_isa() and the samplers throw mrsolve::invalid_argument naming it. Other architectures, CUDA
 /// translation units and compilers without GCC/Clang vector extensions run portable loops
-/// (simd_isa::portable).
+/// (simd_isa::portable); so does every translation unit that defines `MRSOLVE_NO_SIMD_DISPATCH` before
+/// including mrsolve (for comparison: the benchmarks' `_no_dispatch` variants). The portable loops follow
+/// the program's own flags: they are auto-vectorised only as far as its -O level and -march allow, and
+/// under floating-point contraction (-march=native with GCC) their last bits may differ.
 
 #include <atomic>
 #include <cstdlib>

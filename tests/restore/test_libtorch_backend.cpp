@@ -164,11 +164,32 @@ void for_each_solver(const std::function<void(const std::string&, const runner<S
     add(heun_ode{}, o, 10);
 }
 
+/// The memory layouts the tests run: contiguous and channels_last take the host paths, a view with gaps
+/// (every other column of a wider tensor) the tensor-op path.
+enum class layout { contiguous, channels_last, gapped_view };
+
 template <class T>
-at::Tensor make_input(const std::vector<double>& values, bool channels_last) {
+at::Tensor make_input(const std::vector<double>& values, layout kind) {
     std::vector<T> v(values.begin(), values.end());
     at::Tensor t = tensor_from(v);
-    return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
+    if (kind == layout::channels_last) return t.contiguous(at::MemoryFormat::ChannelsLast);
+    if (kind == layout::gapped_view) {
+        std::vector<std::int64_t> wide(t.sizes().begin(), t.sizes().end());
+        wide.back() *= 2;
+        at::Tensor base = at::zeros(wide, t.options());
+        at::Tensor view = base.slice(t.dim() - 1, 0, wide.back(), 2);
+        view.copy_(t);
+        return view;
+    }
+    return t;
+}
+
+mrsolve::torch_path expected_path(layout kind) {
+    switch (kind) {
+        case layout::contiguous: return mrsolve::torch_path::host_contiguous;
+        case layout::channels_last: return mrsolve::torch_path::host_dense;
+        default: return mrsolve::torch_path::tensor_ops;
+    }
 }
 
 /// Every solver on std::vector<U> from the problem's start, with the exact model of `fit`: the results
@@ -189,7 +210,7 @@ std::vector<std::vector<double>> vector_runs(const problem& p, mrsolve::fit_targ
 
 /// Runs every solver on std::vector<T> and on tensors; returns the largest difference of the results.
 template <class T>
-void check_solvers_against_vector(bool channels_last, double tolerance) {
+void check_solvers_against_vector(layout kind, double tolerance) {
     const problem p;
     int cases = 0;
     for (const mrsolve::fit_target fit : {mrsolve::fit_target::noise, mrsolve::fit_target::data}) {
@@ -204,15 +225,16 @@ void check_solvers_against_vector(bool channels_last, double tolerance) {
         std::size_t k = 0;
         for_each_solver<at::Tensor, ten_model>([&](const std::string& name, const runner<at::Tensor, ten_model>& run) {
             CAPTURE(name);
-            CAPTURE(channels_last);
+            CAPTURE(static_cast<int>(kind));
             CAPTURE(static_cast<int>(fit));
-            at::Tensor x = make_input<T>(p.x_T, channels_last);
-            const at::Tensor mu = make_input<T>(p.mu, channels_last);
+            at::Tensor x = make_input<T>(p.x_T, kind);
+            const at::Tensor mu = make_input<T>(p.mu, kind);
+            CHECK(mrsolve::torch_execution_path(x) == expected_path(kind));
             ten_model model{p.oracle.model(fit)};
             const int nfe = run(x, mu, model);
             CHECK(nfe > 0);
             CHECK((x.sizes() == at::IntArrayRef(image_shape)));
-            CHECK(x.is_contiguous(at::MemoryFormat::ChannelsLast) == channels_last);
+            CHECK(mrsolve::torch_execution_path(x) == expected_path(kind));
             const double d = max_abs_diff(as_doubles(vector_from<T>(x)), vector_results[k]);
             if (tolerance == 0) {
                 CHECK(d == 0.0);
@@ -296,18 +318,17 @@ TEST_CASE("the tensor-op Philox generator (CUDA, non-contiguous) equals the host
             }
         }
     }
-    // Through fill_normal on a non-contiguous view: element e of the logical (row-major) order.
+    // Through fill_normal on non-contiguous CPU views: element e of the logical (row-major) order, from the
+    // host generator (the same bits as philox_normal::fill), whatever the strides.
     const mrsolve::philox_normal generator(99);
-    at::Tensor base = at::zeros({5, 7, 6}, at::kFloat);
-    at::Tensor view = base.transpose(0, 2);  // [6, 7, 5], not contiguous
-    REQUIRE_FALSE(view.is_contiguous());
-    mrsolve::backend_traits<at::Tensor>::fill_normal(view, generator, 2);
-    std::vector<float> expected(210);
-    generator.fill(std::span<float>(expected), 2);
-    const auto got = vector_from<float>(view);
-    double worst = 0;
-    for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, double(std::abs(got[i] - expected[i])));
-    CHECK(worst <= 4e-5);
+    at::Tensor base = at::zeros({5, 7, 12}, at::kFloat);
+    for (at::Tensor view : {base.slice(2, 0, 6).transpose(0, 2), base.slice(2, 0, 12, 2)}) {
+        REQUIRE_FALSE(view.is_contiguous());
+        mrsolve::backend_traits<at::Tensor>::fill_normal(view, generator, 2);
+        std::vector<float> expected(static_cast<std::size_t>(view.numel()));
+        generator.fill(std::span<float>(expected), 2);
+        CHECK(vector_from<float>(view) == expected);
+    }
 }
 
 TEST_CASE("linear_map: fast path bit-identical to std::vector, tensor-op path to round-off, aliasing") {
@@ -373,13 +394,18 @@ TEST_CASE("linear_map: fast path bit-identical to std::vector, tensor-op path to
 }
 
 TEST_CASE("every solver: torch::Tensor (contiguous CPU, float and double) reproduces std::vector bit for bit") {
-    check_solvers_against_vector<float>(false, 0.0);
-    check_solvers_against_vector<double>(false, 0.0);
+    check_solvers_against_vector<float>(layout::contiguous, 0.0);
+    check_solvers_against_vector<double>(layout::contiguous, 0.0);
 }
 
-TEST_CASE("every solver: the tensor-op path (channels-last tensors) reproduces std::vector to round-off") {
-    check_solvers_against_vector<float>(true, 1e-5);
-    check_solvers_against_vector<double>(true, 1e-10);
+TEST_CASE("every solver: channels_last tensors (the host dense path) reproduce std::vector bit for bit") {
+    check_solvers_against_vector<float>(layout::channels_last, 0.0);
+    check_solvers_against_vector<double>(layout::channels_last, 0.0);
+}
+
+TEST_CASE("every solver: the tensor-op path (views with gaps) reproduces std::vector to round-off") {
+    check_solvers_against_vector<float>(layout::gapped_view, 1e-5);
+    check_solvers_against_vector<double>(layout::gapped_view, 1e-10);
 }
 
 TEST_CASE("golden recordings of the published sampler, replayed with float64 tensors") {
@@ -549,8 +575,8 @@ TEST_CASE("CUDA tensors: the tensor-op path on the GPU matches the CPU") {
         // float result as float arithmetic itself is to double on this ill-conditioned toy.
         std::vector<std::vector<double>> cpu_results;
         for_each_solver<at::Tensor, ten_model>([&](const std::string&, const runner<at::Tensor, ten_model>& run) {
-            at::Tensor x = make_input<float>(p.x_T, false);
-            const at::Tensor mu = make_input<float>(p.mu, false);
+            at::Tensor x = make_input<float>(p.x_T, layout::contiguous);
+            const at::Tensor mu = make_input<float>(p.mu, layout::contiguous);
             ten_model model{p.oracle.model(fit)};
             run(x, mu, model);
             cpu_results.push_back(as_doubles(vector_from<float>(x)));
@@ -559,8 +585,8 @@ TEST_CASE("CUDA tensors: the tensor-op path on the GPU matches the CPU") {
         std::size_t k = 0;
         for_each_solver<at::Tensor, ten_model>([&](const std::string& name, const runner<at::Tensor, ten_model>& run) {
             CAPTURE(name);
-            at::Tensor x = make_input<float>(p.x_T, false).to(cuda);
-            const at::Tensor mu = make_input<float>(p.mu, false).to(cuda);
+            at::Tensor x = make_input<float>(p.x_T, layout::contiguous).to(cuda);
+            const at::Tensor mu = make_input<float>(p.mu, layout::contiguous).to(cuda);
             ten_model model{p.oracle.model(fit)};
             run(x, mu, model);
             CHECK(x.device().is_cuda());

@@ -5,21 +5,28 @@
 ///
 /// **The state.** A `torch::Tensor` of any shape (typically an image batch [B, C, H, W]) and any
 /// floating dtype is a state. Its elements are taken in row-major (logical) order. The backend has
-/// two paths:
+/// three paths (torch_execution_path() says which one a state takes):
 ///
 /// - *host fast path* — every tensor of a call is on the CPU, contiguous, and of one dtype, float32 or
 ///   float64: the fused loop of the contiguous backend (`detail::linear_map_host`) runs directly on the
 ///   tensors' storage. One pass over memory per step, no allocation, and the same results bit for bit
 ///   as `std::vector<float>` / `std::vector<double>` (the same code runs on the same numbers);
 ///   `fill_normal` is `philox_normal::fill` on the storage, so the noise equals the std::vector backend's.
-/// - *tensor-op path* — anything else (CUDA tensors, non-contiguous views, float16/bfloat16): every
+/// - *host dense path* — CPU float32/float64 tensors that are dense in another memory order
+///   (channels_last, any permutation of a contiguous tensor), all of one layout: the same fused loop
+///   over the storage in memory order (an element-wise update does not depend on the order), and the
+///   normals from `philox_normal::fill` in row-major order into a per-thread buffer, then one strided
+///   copy. The same results bit for bit as the contiguous path, at close to its speed.
+/// - *tensor-op path* — anything else (CUDA tensors, views with gaps, tensors of different layouts in
+///   one update, float16/bfloat16): every
 ///   operation is a LibTorch tensor operation on the tensor's own device, so nothing is copied to the
 ///   host per step. Costs, measured in memory passes over one state: `linear_map` computes each output
 ///   as one `mul` plus one in-place `add_` per further input (about 3·NIn − 1 passes per output instead
 ///   of NIn + NOut for the whole fused host loop) plus one `isfinite().all()` reduction per output whose
 ///   boolean is the only device-to-host transfer (a one-byte synchronisation per call). Where an output
 ///   is also an input that a later output still reads, that output goes through a temporary.
-///   `fill_normal` evaluates the *same* Philox4x32-10 counter-based generator with 64-bit integer tensor
+///   `fill_normal` (on a device other than the CPU, or a dtype other than float32/float64) evaluates the
+///   *same* Philox4x32-10 counter-based generator with 64-bit integer tensor
 ///   ops (about 260 small element-wise kernels per call, and temporaries of the state's size): the
 ///   uniforms are bit-identical to the host generator's, and the Box–Muller step uses LibTorch's log,
 ///   cos and sin where the host uses mrsolve's own (≤ 1 ulp) functions, so the normals agree to a few
@@ -83,6 +90,23 @@ namespace detail {
 inline bool torch_host_contiguous(const at::Tensor& t, c10::ScalarType type) noexcept {
     return t.defined() && t.device().is_cpu() && t.layout() == c10::kStrided && t.scalar_type() == type &&
            t.is_contiguous();
+}
+
+/// @brief Whether a CPU tensor of the given dtype fills a block of memory without gaps or overlaps in
+/// some order of its dimensions (contiguous, channels_last, any permutation of a contiguous tensor):
+/// its elements are then exactly [data_ptr, data_ptr + numel) in memory order.
+inline bool torch_host_dense(const at::Tensor& t, c10::ScalarType type) noexcept {
+    return t.defined() && t.device().is_cpu() && t.layout() == c10::kStrided && t.scalar_type() == type &&
+           t.is_non_overlapping_and_dense();
+}
+
+/// @brief A per-thread buffer of at least n elements for the host generator's normals of a tensor that
+/// is not contiguous (grown, never shrunk, so steps after the first allocate nothing).
+template <class T>
+T* torch_normal_buffer(std::size_t n) {
+    thread_local std::vector<T> buffer;
+    if (buffer.size() < n) buffer.resize(n);
+    return buffer.data();
 }
 
 /// @brief A human-readable description of a tensor for error messages.
@@ -250,7 +274,7 @@ inline at::Tensor torch_philox_normals(const philox_normal& generator, std::uint
 
 /// @brief Backend for `torch::Tensor` (= `at::Tensor`): any shape, any floating dtype, CPU or CUDA.
 ///
-/// See the file comment for the two execution paths (host fast path on contiguous CPU float32/float64
+/// See the file comment for the three execution paths (host paths on dense CPU float32/float64
 /// tensors; LibTorch tensor operations on the tensor's device otherwise) and their costs.
 template <>
 struct backend_traits<at::Tensor> {
@@ -282,7 +306,8 @@ struct backend_traits<at::Tensor> {
                            const std::array<const at::Tensor*, NIn>& in) {
         detail::torch_check_compatible<NOut, NIn>(out, in);
         const c10::ScalarType type = in[0]->scalar_type();
-        if ((type == at::kFloat || type == at::kDouble) && all_host_contiguous<NOut, NIn>(out, in, type)) {
+        if ((type == at::kFloat || type == at::kDouble) && all_host_dense_alike<NOut, NIn>(out, in, type)) {
+            // Element-wise over the storage, in memory order: every tensor has the layout of input 0.
             const auto n = static_cast<std::size_t>(in[0]->numel());
             if (type == at::kDouble) {
                 std::array<double*, NOut> o{};
@@ -305,8 +330,8 @@ struct backend_traits<at::Tensor> {
 
     /// @brief Whether every element is finite. @param s state @return true if no NaN or ±∞
     [[nodiscard]] static bool all_finite(const at::Tensor& s) {
-        if (detail::torch_host_contiguous(s, at::kFloat)) return host_all_finite(s.data_ptr<float>(), s.numel());
-        if (detail::torch_host_contiguous(s, at::kDouble)) return host_all_finite(s.data_ptr<double>(), s.numel());
+        if (detail::torch_host_dense(s, at::kFloat)) return detail::all_finite_host(s.data_ptr<float>(), size(s));
+        if (detail::torch_host_dense(s, at::kDouble)) return detail::all_finite_host(s.data_ptr<double>(), size(s));
         at::NoGradGuard no_grad;
         return at::isfinite(s).all().item<bool>();
     }
@@ -315,14 +340,31 @@ struct backend_traits<at::Tensor> {
     /// `generator.normal<T>(step, e)`, T = double for float64 tensors and float otherwise.
     ///
     /// Contiguous CPU float32/float64: `philox_normal::fill` on the storage (identical to the std::vector
-    /// backend). Otherwise: detail::torch_philox_normals on the tensor's device, copied in (the same
-    /// uniforms; normals equal to a few ulp).
+    /// backend). Other CPU float32/float64 tensors (channels_last, views): the same fill into a per-thread
+    /// buffer in row-major order, then one strided copy (the same values, at the host generator's speed).
+    /// Otherwise: detail::torch_philox_normals on the tensor's device, copied in (the same uniforms;
+    /// normals equal to a few ulp).
     /// @param s output @param generator the generator @param step the step index
     static void fill_normal(at::Tensor& s, const philox_normal& generator, std::uint64_t step) {
         if (detail::torch_host_contiguous(s, at::kFloat)) {
             generator.fill(std::span<float>(s.data_ptr<float>(), size(s)), step);
         } else if (detail::torch_host_contiguous(s, at::kDouble)) {
             generator.fill(std::span<double>(s.data_ptr<double>(), size(s)), step);
+        } else if (s.defined() && s.device().is_cpu() && s.layout() == c10::kStrided &&
+                   (s.scalar_type() == at::kFloat || s.scalar_type() == at::kDouble)) {
+            at::NoGradGuard no_grad;
+            const bool is_double = s.scalar_type() == at::kDouble;
+            void* buffer = nullptr;
+            if (is_double) {
+                double* z = detail::torch_normal_buffer<double>(size(s));
+                generator.fill(std::span<double>(z, size(s)), step);
+                buffer = z;
+            } else {
+                float* z = detail::torch_normal_buffer<float>(size(s));
+                generator.fill(std::span<float>(z, size(s)), step);
+                buffer = z;
+            }
+            s.copy_(at::from_blob(buffer, s.sizes(), at::TensorOptions().dtype(s.scalar_type())));
         } else {
             at::NoGradGuard no_grad;
             const c10::ScalarType compute = s.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
@@ -373,22 +415,52 @@ struct backend_traits<at::Tensor> {
     }
 
 private:
+    /// Whether every tensor is a dense CPU tensor of the dtype with the sizes and strides of input 0, so
+    /// that an element-wise update can run over the storage in memory order.
     template <std::size_t NOut, std::size_t NIn>
-    static bool all_host_contiguous(const std::array<at::Tensor*, NOut>& out, const std::array<const at::Tensor*, NIn>& in,
-                                    c10::ScalarType type) noexcept {
+    static bool all_host_dense_alike(const std::array<at::Tensor*, NOut>& out,
+                                     const std::array<const at::Tensor*, NIn>& in, c10::ScalarType type) noexcept {
+        const at::Tensor& ref = *in[0];
+        if (!detail::torch_host_dense(ref, type)) return false;
+        const auto alike = [&](const at::Tensor& t) {
+            return detail::torch_host_dense(t, type) && t.sizes() == ref.sizes() && t.strides() == ref.strides();
+        };
         for (const at::Tensor* t : in)
-            if (!detail::torch_host_contiguous(*t, type)) return false;
+            if (!alike(*t)) return false;
         for (const at::Tensor* t : out)
-            if (!detail::torch_host_contiguous(*t, type)) return false;
-        return true;
-    }
-    template <class T>
-    static bool host_all_finite(const T* p, std::int64_t n) noexcept {
-        for (std::int64_t e = 0; e < n; ++e)
-            if (!std::isfinite(p[e])) return false;
+            if (!alike(*t)) return false;
         return true;
     }
 };
+
+/// @brief The path a state update of mrsolve's LibTorch backend takes (see libtorch.hpp).
+enum class torch_path {
+    host_contiguous,  ///< contiguous CPU float32/float64: the host kernels on the storage
+    host_dense,       ///< other dense CPU float32/float64 layouts (channels_last, permutations): the host
+                      ///< kernels over the storage in memory order; normals through one strided copy
+    tensor_ops,       ///< anything else (CUDA, views with gaps, float16/bfloat16): LibTorch tensor operations
+};
+
+/// @brief The path the updates of a run on x take, when μ has x's layout (the sampler's workspace is made
+/// with `zeros_like`, which keeps it). A μ of another layout sends the updates to the tensor-op path.
+/// @param x the state @return the path
+[[nodiscard]] inline torch_path torch_execution_path(const at::Tensor& x) noexcept {
+    for (const c10::ScalarType type : {at::kFloat, at::kDouble}) {
+        if (detail::torch_host_contiguous(x, type)) return torch_path::host_contiguous;
+        if (detail::torch_host_dense(x, type)) return torch_path::host_dense;
+    }
+    return torch_path::tensor_ops;
+}
+
+/// @brief The name of a torch_path: "host_contiguous", "host_dense" or "tensor_ops".
+/// @param path the path @return its name
+[[nodiscard]] constexpr const char* torch_path_name(torch_path path) noexcept {
+    switch (path) {
+        case torch_path::host_contiguous: return "host_contiguous";
+        case torch_path::host_dense: return "host_dense";
+        default: return "tensor_ops";
+    }
+}
 
 /// @brief How a torchscript_model passes the time to its module.
 struct torchscript_model_options {

@@ -27,16 +27,20 @@
 // under a CUDA compiler, whose host pass need not know them.
 #if !defined(MRSOLVE_DETAIL_VECTOR_LANES)
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDACC__)
+/// 1 where GCC/Clang vector extensions are available to mrsolve's lane functions (internal).
 #define MRSOLVE_DETAIL_VECTOR_LANES 1
 #else
+/// 0: scalar lanes only (internal).
 #define MRSOLVE_DETAIL_VECTOR_LANES 0
 #endif
 #endif
 // A bit cast of vector lanes: the builtin, because std::bit_cast would be a function compiled without
 // the instruction set of the vectors it is called with (a different calling convention).
 #if MRSOLVE_DETAIL_VECTOR_LANES
+/// The bits of `value` as a `To` (internal; the builtin, for vector lanes).
 #define MRSOLVE_DETAIL_LANES_BIT_CAST(To, value) __builtin_bit_cast(To, value)
 #else
+/// The bits of `value` as a `To` (internal).
 #define MRSOLVE_DETAIL_LANES_BIT_CAST(To, value) std::bit_cast<To>(value)
 #endif
 
