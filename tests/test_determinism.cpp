@@ -4,11 +4,12 @@
 // give the same bits as each other. Thread counts: see test_concurrency.cpp (threads sharing the work
 // or running side by side give the single-threaded bits).
 //
-// Limits (documented in docs/reliability.md): the bits are those of one build. Another compiler, other
-// optimisation flags (-ffast-math, -march=native with FMA contraction of a·x + b·y), another libm (the
-// normals use log, sin, cos) may change the last bits; a different float/double choice changes the
-// stream itself (the keying contract of philox_normal). Each run prints an FNV-1a hash of its results so
-// that builds can be compared (scripts/sanitize.sh's RelWithDebInfo build, the Release build and clang).
+// Limits (documented in docs/reliability.md): the bits are those of one build. The element loops run in
+// mrsolve's SIMD kernels, compiled without contraction whatever the flags; scalar code compiled with the
+// program's flags (the step coefficients) may change its last bits under -march=native with GCC's FMA
+// contraction, and -ffast-math voids every guarantee; float and double draw different streams (the keying
+// contract of philox_normal). Each run prints an FNV-1a hash of its results so that builds can be compared
+// (scripts/sanitize.sh's RelWithDebInfo build, the Release build and clang).
 #include <doctest/doctest.h>
 
 #include <bit>
