@@ -446,7 +446,7 @@ inline suite_problem suite_entry(std::string name, suite_set set, suite_data dat
 }
 
 /// @brief The held-out set: 10 problems, seeds 201–210, other parameter ranges (narrow modes: spread
-/// 0.004–0.012 and 0.035–0.05, separation 1.0–1.6 and 0.3–0.5; laplace b 0.2–0.35; skewed b 0.08–0.12),
+/// 0.004–0.009 and 0.035–0.05, separation 1.0–1.6 and 0.3–0.5; laplace b 0.2–0.35; skewed b 0.08–0.12),
 /// two data shapes found only here (trimodal-narrow, lognormal), and two family variants found only here
 /// (tables with eps = 0.001; the continuous IR-SDE with linear θ). It includes the per-element bimodal
 /// mixture on the published cosine tables (T = 100).
@@ -456,12 +456,12 @@ inline suite_problem suite_entry(std::string name, suite_set set, suite_data dat
     using detail::suite_entry;
     const auto H = suite_set::held_out;
     return {
-        suite_entry("H1-bimodal-cos100", H, suite_data::bimodal_narrow, 201, cosine, 100, 50, 0.005, false, 0.004, 0.012, 1.0, 1.6),
+        suite_entry("H1-bimodal-cos100", H, suite_data::bimodal_narrow, 201, cosine, 100, 50, 0.005, false, 0.004, 0.009, 1.0, 1.6),
         suite_entry("H2-trimodal-cos100", H, suite_data::trimodal_narrow, 202, cosine, 100, 50, 0.005, false, 0.035, 0.05, 0.3, 0.5),
         suite_entry("H3-lognormal-cos100", H, suite_data::lognormal, 203, cosine, 100, 50, 0.005, false, 0.2, 0.35, 1.0, 1.6),
         suite_entry("H4-laplace-constant", H, suite_data::laplace, 204, constant, 100, 50, 0.005, false, 0.2, 0.35, 1.0, 1.6),
         suite_entry("H5-skewed-linear", H, suite_data::skewed, 205, linear, 100, 50, 0.005, false, 0.08, 0.12, 1.0, 1.6),
-        suite_entry("H6-bimodal-sigma10", H, suite_data::bimodal_narrow, 206, cosine, 100, 10, 0.005, false, 0.004, 0.012, 1.0, 1.6),
+        suite_entry("H6-bimodal-sigma10", H, suite_data::bimodal_narrow, 206, cosine, 100, 10, 0.005, false, 0.004, 0.009, 1.0, 1.6),
         suite_entry("H7-lognormal-eps0.001", H, suite_data::lognormal, 207, cosine, 100, 50, 0.001, false, 0.2, 0.35, 1.0, 1.6),
         suite_entry("H8-trimodal-T1000", H, suite_data::trimodal_narrow, 208, cosine, 1000, 100, 0.005, false, 0.035, 0.05, 0.3, 0.5),
         suite_entry("H9-laplace-continuous-linear", H, suite_data::laplace, 209, linear, 100, 50, 0.005, true, 0.2, 0.35, 1.0, 1.6),
