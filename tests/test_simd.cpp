@@ -213,4 +213,25 @@ TEST_CASE_TEMPLATE("whole runs give the same bits with every instruction set", T
     check_method(mrsolve::euler_maruyama{});
 }
 
+TEST_CASE("sample results name the kernels the updates ran on") {
+    using table_t = mrsolve::irsde_table<double>;
+    const table_t table;
+    const std::vector<double> mean(64, 0.25), sd(64, 0.5);
+    const mrsolve::gaussian_diagonal_oracle<table_t> oracle(table, mean, sd);
+    const std::vector<float> mu(64, 0.1f);
+    const auto grid = mrsolve::make_grid(table, mrsolve::schedule_kind::linspace, 5);
+    for (const simd_isa isa : runnable_isas()) {
+        CAPTURE(mrsolve::simd_isa_name(isa));
+        with_isa(isa, [&] {
+            std::vector<float> x(64, 0.3f);
+            const mrsolve::sample_result result =
+                mrsolve::sample(mrsolve::mr_ode<mrsolve::data_prediction>{2}, table, std::span<const double>(grid),
+                                oracle.model(mrsolve::fit_target::noise), x, mu);
+            CHECK(result.execution_path == mrsolve::detail::host_kernel_path(isa));
+            CHECK(result.execution_path.starts_with("host/"));
+            CHECK(result.execution_path.ends_with(mrsolve::simd_isa_name(isa)));
+        });
+    }
+}
+
 }  // namespace test_simd

@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -127,6 +128,9 @@ struct sample_result {
     sample_status status = sample_status::completed;  ///< completed, or why fault_policy::stop stopped
     int fault_step = 0;  ///< the 1-based step at which the run stopped; 0 when completed
     double fault_time = std::numeric_limits<double>::quiet_NaN();  ///< the time of that evaluation or state
+    /// The code the state updates ran on (mrsolve::execution_path: "host/avx2", "torch host_dense/sse2",
+    /// "torch tensor_ops", "thrust cuda", …), so that a slow path is visible where it is taken.
+    std::string_view execution_path = "unnamed";
     /// @brief Whether every step was taken. @return status == sample_status::completed
     [[nodiscard]] bool completed() const noexcept { return status == sample_status::completed; }
 };
@@ -284,6 +288,7 @@ public:
         validate_run(grid, x, mu);
         sample_result result;
         result.steps = static_cast<int>(grid.size()) - 1;
+        result.execution_path = mrsolve::execution_path(x, mu);
         if constexpr (TwoStageMethod<Method>) {
             run_two_stage(grid, model, x, mu, observer, result);
         } else {
@@ -338,6 +343,7 @@ public:
         validate_inputs(grid, x, mu);
         sample_result result;
         result.steps = static_cast<int>(grid.size()) - 1;
+        result.execution_path = mrsolve::execution_path(x, mu);
         zero_noise none;
         run_multistep(grid, model, x, mu, none, observer, result);
         return result;

@@ -106,6 +106,17 @@ struct simd_choice {
     return choice;
 }
 
+/// @brief The execution_path name of the host kernels running with an instruction set: "host/portable",
+/// "host/sse2", "host/avx2" or "host/avx512". @param isa the instruction set @return the name
+[[nodiscard]] constexpr std::string_view host_kernel_path(simd_isa isa) noexcept {
+    switch (isa) {
+        case simd_isa::sse2: return "host/sse2";
+        case simd_isa::avx2: return "host/avx2";
+        case simd_isa::avx512: return "host/avx512";
+        default: return "host/portable";
+    }
+}
+
 /// @brief A test hook: when set (≥ 0), the kernels run with this instruction set instead of the
 /// process-wide choice. Tests set it to compare instruction sets in one process; it must name an
 /// instruction set the processor supports.

@@ -23,7 +23,9 @@ class SampleStats(NamedTuple):
     nfe: model evaluations made; steps: steps completed (x holds x at grid time t_steps); status:
     'completed', 'non_finite_model_output' or 'non_finite_state' (the last two only with on_fault='stop');
     fault_step: the 1-based step where a stop happened (0 when completed); fault_time: its time (NaN when
-    completed).
+    completed); execution_path: the code the state updates ran on, e.g. 'torch host_contiguous/avx2' (the
+    host kernels on the tensors' storage, with the instruction set), 'torch host_dense/avx2' (channels_last
+    and other dense layouts) or 'torch tensor_ops' (CUDA, views with gaps, float16, mixed layouts).
     """
 
     nfe: int
@@ -31,6 +33,7 @@ class SampleStats(NamedTuple):
     status: str
     fault_step: int
     fault_time: float
+    execution_path: str = "unnamed"
 
     @property
     def completed(self):
@@ -79,6 +82,18 @@ def _start_state(x, mu, sde, seed, inplace):
     if x is None:
         return stationary_start(mu, sde=sde, seed=seed)
     return x if inplace else x.detach().clone(memory_format=torch.contiguous_format)
+
+
+def _condition_like(mu, x_run):
+    """mu in x_run's memory layout (one copy per run at most), so that every update takes x's path: the host
+    kernels on the storage for dense CPU tensors. A mu of another dtype, device or shape is passed on as it
+    is, for the C++ checks to name it."""
+    mu = mu.detach()
+    if mu.stride() == x_run.stride():
+        return mu
+    if mu.shape != x_run.shape or mu.dtype != x_run.dtype or mu.device != x_run.device:
+        return mu.contiguous()
+    return torch.empty_like(x_run).copy_(mu)
 
 
 def stationary_start(mu, *, sde, seed=0):
@@ -218,8 +233,8 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
                 raise ValueError(f"solver='singlestep' does not take {name}={value!r}")
         order = 3 if order is None else _check_int("order", order, 1)
         with torch.no_grad():
-            mu_run = mu.detach().contiguous()
-            x_run = _start_state(x, mu_run, sde, seed, inplace)
+            x_run = _start_state(x, mu.detach().contiguous(), sde, seed, inplace)
+            mu_run = _condition_like(mu, x_run)
             stats = _core._singlestep(sde, parameterization, nfe, order,
                                       schedule or "linspace", float(lambda_min), float(rho), float(offset),
                                       math.nan if t_start is None else float(t_start), model, x_run, mu_run,
@@ -242,8 +257,8 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
 
     seeds = _check_history(history, mu, grid[0])
     with torch.no_grad():
-        mu_run = mu.detach().contiguous()
-        x_run = _start_state(x, mu_run, sde, seed, inplace)
+        x_run = _start_state(x, mu.detach().contiguous(), sde, seed, inplace)
+        mu_run = _condition_like(mu, x_run)
         stats = _core._sample(sde, solver, parameterization, order, variant or "bh2", order3_rule, float(eta),
                               step_mode, model, x_run, mu_run, grid, fit_target, orders, bool(denoise_last),
                               on_fault, seed, noise, observer, extra, time == "tensor", float(time_scale),
@@ -447,8 +462,8 @@ def invert(model, mu, x, *, sde, nfe=None, solver="ode", parameterization=None, 
     else:
         raise TypeError(f"progress must be None, True or a callable, got {type(progress).__name__}")
     with torch.no_grad():
-        mu_run = mu.detach().contiguous()
-        x_run = _start_state(x, mu_run, sde, 0, inplace)
+        x_run = _start_state(x, mu.detach().contiguous(), sde, 0, inplace)
+        mu_run = _condition_like(mu, x_run)
         stats = _core._invert(sde, solver, parameterization, order, unipc_variant, order3_rule, model, x_run, mu_run,
                               grid, fit_target, orders, observer, extra, time == "tensor", float(time_scale),
                               step_lambda)

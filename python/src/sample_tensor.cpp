@@ -55,14 +55,16 @@ struct python_model {
                                   "; a floating-point tensor is needed");
         // The multistep sampler only reads its model-output workspace (the fused update and the conversion
         // take it as an input, the observer shows it), so a result it can read directly replaces the
-        // workspace handle: no copy. Anything else (another dtype, another layout, a tensor that overlaps x
-        // or mu only in part) is copied into a fresh tensor of x's kind; never into the previous handle,
+        // workspace handle: no copy. Anything else (another dtype, another memory layout than the
+        // workspace's, which is x's: a mixed layout would send the updates to the tensor operations; a
+        // tensor that overlaps x or mu only in part) is copied into a fresh tensor of the workspace's
+        // dtype and layout; never into the previous handle,
         // which may be the model's own tensor from the step before. With copy_output (the singlestep and
         // adaptive samplers, which convert and threshold the output in place) the handle is never
         // replaced, so the result is copied into the sampler's own workspace and the model's tensor is
         // never written.
         const bool direct = !copy_output && r.scalar_type() == out.scalar_type() && r.layout() == c10::kStrided &&
-                            r.is_contiguous() == out.is_contiguous() &&
+                            r.strides() == out.strides() &&
                             detail::torch_alias_of(r, x) != detail::torch_alias::partial &&
                             detail::torch_alias_of(r, mu) != detail::torch_alias::partial;
         if (direct) {
@@ -70,7 +72,7 @@ struct python_model {
         } else if (copy_output) {
             out.copy_(r);  // out is always the sampler's own workspace here, never a tensor of the model
         } else {
-            at::Tensor copy = at::empty(out.sizes(), out.options());
+            at::Tensor copy = at::empty_like(out);  // keeps the workspace's (x's) dense layout
             copy.copy_(r);
             out = std::move(copy);
         }
@@ -159,6 +161,7 @@ py::dict run_sample(const py::object& family, const method_spec& spec, const py:
     d["status"] = status_name(result.status);
     d["fault_step"] = result.fault_step;
     d["fault_time"] = result.fault_time;
+    d["execution_path"] = std::string(result.execution_path);
     return d;
 }
 
@@ -194,6 +197,7 @@ py::dict run_singlestep(const py::object& family, const std::string& parameteriz
     d["status"] = "completed";
     d["fault_step"] = 0;
     d["fault_time"] = std::numeric_limits<double>::quiet_NaN();
+    d["execution_path"] = std::string(execution_path(x, mu));
     return d;
 }
 
@@ -232,6 +236,7 @@ py::dict run_invert(const py::object& family, const method_spec& spec, const py:
     d["status"] = status_name(result.status);
     d["fault_step"] = result.fault_step;
     d["fault_time"] = result.fault_time;
+    d["execution_path"] = std::string(result.execution_path);
     return d;
 }
 

@@ -252,3 +252,36 @@ def test_singlestep_rejects_the_options_it_does_not_have():
         mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=6, solver="singlestep", on_fault="stop")
     with pytest.raises(ValueError, match="orders\\[|expected 1, 2 or 3|order"):
         mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=6, solver="singlestep", order=4)
+
+
+def test_the_stats_name_the_path_the_updates_took():
+    # The run works on a contiguous copy of x (one copy in per run), or on x itself with inplace=True, where
+    # mu is brought to x's layout: every layout of CPU tensors runs the host kernels (the instruction set
+    # named), channels_last in place over its storage in memory order; the same bits on every path.
+    table, oracle, mu, mean, std = gaussian_problem(n=48)
+    mu = mu.to(torch.float32).reshape(1, 3, 4, 4)
+    x_T = mrsolve.stationary_start(mu, sde=table, seed=5)
+    model = oracle_model(oracle, "noise")
+
+    def channels_last(t):
+        return t.contiguous(memory_format=torch.channels_last)
+
+    def gapped(t):
+        return torch.zeros(1, 3, 4, 8).narrow(3, 0, 4).copy_(t)
+
+    runs = {}
+    for name, convert, inplace in [("contiguous", torch.clone, False), ("channels_last", channels_last, False),
+                                   ("channels_last_inplace", channels_last, True), ("gapped", gapped, False),
+                                   ("mixed_inplace", channels_last, True)]:
+        mu_in = mu.clone() if name == "mixed_inplace" else convert(mu)
+        x, stats = mrsolve.sample(model, mu_in, convert(x_T), sde=table, nfe=5, solver="sde", seed=3,
+                                  inplace=inplace)
+        runs[name] = (x.contiguous(), stats.execution_path)
+    isa = runs["contiguous"][1].split("/")[1]
+    assert runs["contiguous"][1] == "torch host_contiguous/" + isa
+    assert runs["channels_last"][1] == "torch host_contiguous/" + isa
+    assert runs["gapped"][1] == "torch host_contiguous/" + isa
+    assert runs["channels_last_inplace"][1] == "torch host_dense/" + isa
+    assert runs["mixed_inplace"][1] == "torch host_dense/" + isa
+    for name, (x, _) in runs.items():
+        assert torch.equal(x, runs["contiguous"][0]), name

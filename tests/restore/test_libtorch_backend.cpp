@@ -408,6 +408,26 @@ TEST_CASE("every solver: the tensor-op path (views with gaps) reproduces std::ve
     check_solvers_against_vector<double>(layout::gapped_view, 1e-10);
 }
 
+TEST_CASE("the sample result names the path its updates took, for each layout and for mixed layouts") {
+    const problem p;
+    const std::string isa(mrsolve::simd_isa_name(mrsolve::detail::active_simd_isa()));
+    const auto grid = mrsolve::make_grid(table(), mrsolve::schedule_kind::linspace, 5);
+    const auto path_of = [&](layout x_layout, layout mu_layout) {
+        at::Tensor x = make_input<float>(p.x_T, x_layout);
+        const at::Tensor mu = make_input<float>(p.mu, mu_layout);
+        tensor_oracle_model<float> model{p.oracle.model(mrsolve::fit_target::noise)};
+        return std::string(mrsolve::sample(mrsolve::mr_sde<mrsolve::data_prediction>{2}, table(),
+                                           std::span<const double>(grid), model, x, mu, {}, mrsolve::counter_noise{5})
+                               .execution_path);
+    };
+    CHECK(path_of(layout::contiguous, layout::contiguous) == "torch host_contiguous/" + isa);
+    CHECK(path_of(layout::channels_last, layout::channels_last) == "torch host_dense/" + isa);
+    CHECK(path_of(layout::gapped_view, layout::gapped_view) == "torch tensor_ops");
+    // A condition of another layout sends the updates to the tensor operations, and the result says so.
+    CHECK(path_of(layout::contiguous, layout::channels_last) == "torch tensor_ops");
+    CHECK(path_of(layout::channels_last, layout::contiguous) == "torch tensor_ops");
+}
+
 TEST_CASE("golden recordings of the published sampler, replayed with float64 tensors") {
     const std::filesystem::path dir = MRSOLVE_TEST_GOLDEN_DIR;
     int files = 0;

@@ -71,6 +71,7 @@
 #include <numbers>
 #include <span>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -292,6 +293,25 @@ struct backend_traits<at::Tensor> {
     [[nodiscard]] static at::Tensor make_like(const at::Tensor& s) {
         at::NoGradGuard no_grad;
         return at::zeros_like(s);
+    }
+
+    /// @brief The path the updates of a run on x conditioned on mu take (see traits.hpp and the file
+    /// comment): "torch host_contiguous/<isa>", "torch host_dense/<isa>" (the host kernels' instruction
+    /// set) or "torch tensor_ops". The sampler's workspace copies x's layout, so x and mu decide it.
+    /// @param x the state @param mu the condition @return the name
+    [[nodiscard]] static std::string_view execution_path(const at::Tensor& x, const at::Tensor& mu) noexcept {
+        for (const c10::ScalarType type : {at::kFloat, at::kDouble}) {
+            if (!detail::torch_host_dense(x, type)) continue;
+            if (!detail::torch_host_dense(mu, type) || mu.sizes() != x.sizes() || mu.strides() != x.strides()) break;
+            const bool contiguous = detail::torch_host_contiguous(x, type);
+            switch (detail::active_simd_isa()) {
+                case simd_isa::avx512: return contiguous ? "torch host_contiguous/avx512" : "torch host_dense/avx512";
+                case simd_isa::avx2: return contiguous ? "torch host_contiguous/avx2" : "torch host_dense/avx2";
+                case simd_isa::sse2: return contiguous ? "torch host_contiguous/sse2" : "torch host_dense/sse2";
+                default: return contiguous ? "torch host_contiguous/portable" : "torch host_dense/portable";
+            }
+        }
+        return "torch tensor_ops";
     }
 
     /// @brief The fused multi-output linear combination outᵢ = Σ_k cᵢₖ inₖ (see traits.hpp); an output

@@ -19,9 +19,11 @@
 #include <cstdint>
 #include <iterator>
 #include <span>
+#include <string_view>
 #include <type_traits>
 
 #include "../noise/normal.hpp"
+#include "../simd.hpp"
 #include "traits.hpp"
 
 namespace mrsolve {
@@ -282,6 +284,12 @@ struct backend_traits<S> {
 
     /// @brief Number of elements. @param s state @return its size
     [[nodiscard]] static std::size_t size(const S& s) noexcept { return static_cast<std::size_t>(std::size(s)); }
+
+    /// @brief The code the updates run on (see traits.hpp): "host/" and the kernels' instruction set.
+    /// @return e.g. "host/avx2", whatever the states
+    [[nodiscard]] static std::string_view execution_path(const S&, const S&) noexcept {
+        return detail::host_kernel_path(detail::active_simd_isa());
+    }
 
     /// @brief A zero state of the same size. @param s model @return the new state
     [[nodiscard]] static S make_like(const S& s) {

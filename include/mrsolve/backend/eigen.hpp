@@ -36,6 +36,12 @@ struct eigen_backend {
     /// @brief Number of elements. @param s state @return rows × cols
     [[nodiscard]] static std::size_t size(const S& s) noexcept { return static_cast<std::size_t>(s.size()); }
 
+    /// @brief The code the updates run on (see traits.hpp): "host/" and the kernels' instruction set.
+    /// @return e.g. "host/avx2", whatever the states
+    [[nodiscard]] static std::string_view execution_path(const S&, const S&) noexcept {
+        return detail::host_kernel_path(detail::active_simd_isa());
+    }
+
     /// @brief A zero object of the same shape. @param s model @return the new state
     [[nodiscard]] static S make_like(const S& s) { return S::Zero(s.rows(), s.cols()); }
 

@@ -56,6 +56,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <type_traits>
 
 #include <thrust/device_vector.h>
@@ -493,6 +494,20 @@ struct backend_traits<thrust::device_vector<T, Alloc>> {
 
     /// @brief Number of elements. @param s state @return its size
     [[nodiscard]] static std::size_t size(const state_type& s) noexcept { return static_cast<std::size_t>(s.size()); }
+
+    /// @brief The code the updates run on (see traits.hpp): the device system of this translation unit.
+    /// @return "thrust cuda", "thrust omp", "thrust tbb" or "thrust cpp"
+    [[nodiscard]] static std::string_view execution_path(const state_type&, const state_type&) noexcept {
+#if THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_CUDA
+        return "thrust cuda";
+#elif THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_OMP
+        return "thrust omp";
+#elif THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_TBB
+        return "thrust tbb";
+#else
+        return "thrust cpp";
+#endif
+    }
 
     /// @brief A zero state of the same size (set-up: allocates, and on CUDA also the calling thread's
     /// non-finite flag, so that the sampling loop allocates nothing).

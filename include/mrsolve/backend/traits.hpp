@@ -23,7 +23,10 @@
 /// the state lives, for backends without host access: for each of `items` equal row-major chunks of q,
 /// s = the `ratio` quantile of |q| (linear interpolation between order statistics, in double), clamped to
 /// [1, max_value] and rounded to the element type, then q ← clamp(q, −s, s)/s; `scratch` holds one chunk
-/// and may be used or not; a backend with both uses this one), and
+/// and may be used or not; a backend with both uses this one),
+/// `static std::string_view execution_path(const State& x, const State& mu)` (a name, a string literal,
+/// for the code the updates of a run on x conditioned on mu take, e.g. "host/avx2"; the samplers report
+/// it in their results), and
 /// the fused stochastic step
 /// `template <std::size_t NOut, std::size_t NIn> static bool linear_map_normal(const std::array<State*, NOut>&,
 ///    const std::array<std::array<value_type, NIn>, NOut>&, const std::array<const State*, NIn − 1>&,
@@ -170,5 +173,25 @@ template <class S>
 concept ThresholdableState = State<S> && requires(S& s, std::vector<typename backend_traits<S>::value_type>& scratch) {
     backend_traits<S>::dynamic_threshold(s, std::size_t{1}, 0.5, 1.5, scratch);
 };
+
+/// @brief A state whose backend names the code its updates run on (`execution_path`, see the protocol above).
+template <class S>
+concept PathNamingState = State<S> && requires(const S& s) {
+    { backend_traits<S>::execution_path(s, s) } -> std::convertible_to<std::string_view>;
+};
+
+/// @brief The code the state updates of a run on x conditioned on mu take: the backend's `execution_path`
+/// name (e.g. "host/avx2", "torch host_dense/sse2", "torch tensor_ops", "thrust cuda"), or "unnamed" for
+/// a backend that does not name it. Sampler results carry it, so that a slow path is visible where it is
+/// taken.
+/// @param x the state @param mu the condition @return a name with static storage duration
+template <State S>
+[[nodiscard]] std::string_view execution_path(const S& x, const S& mu) noexcept {
+    if constexpr (PathNamingState<S>) {
+        return backend_traits<S>::execution_path(x, mu);
+    } else {
+        return "unnamed";
+    }
+}
 
 }  // namespace mrsolve

@@ -134,6 +134,12 @@ struct xtensor_backend {
     /// @return the product of its shape (the storage length)
     [[nodiscard]] static std::size_t size(const S& s) noexcept { return static_cast<std::size_t>(s.size()); }
 
+    /// @brief The code the updates run on (see traits.hpp): "host/" and the kernels' instruction set.
+    /// @return e.g. "host/avx2", whatever the states
+    [[nodiscard]] static std::string_view execution_path(const S&, const S&) noexcept {
+        return detail::host_kernel_path(detail::active_simd_isa());
+    }
+
     /// @brief A zero container of the same shape (and, the layout being static, the same strides).
     /// Set-up only: it allocates (except for xt::xtensor_fixed).
     /// @param s the model state

@@ -219,6 +219,29 @@ TEST_CASE("the sampler runs on the minimal archetype and agrees with std::vector
     check(mrsolve::posterior_sampling{});
 }
 
+TEST_CASE_TEMPLATE("Eigen and xtensor runs report the host kernels; a backend without a name is unnamed", S,
+                   Eigen::VectorXf, Eigen::ArrayXXd, xt::xtensor<float, 4>, xt::xarray<double>) {
+    const mrsolve::irsde_table<double> family;
+    const auto grid = mrsolve::make_grid(family, mrsolve::schedule_kind::linspace, 4);
+    const std::vector<double> mu{0.1, -0.4, 0.2, 0.0, 0.7, 0.3}, x0{0.5, -0.1, 0.3, 0.2, -0.6, 0.1};
+    const backend_test::shape4 shape{1, 1, 2, 3};
+    S x = backend_test::from_doubles<S>(x0, shape);
+    const S m = backend_test::from_doubles<S>(mu, shape);
+    const auto model = [](const S& xs, const S& ms, double, S& out) {
+        const auto xv = mrsolve::backend_traits<S>::host_span(xs);
+        const auto mv = mrsolve::backend_traits<S>::host_span(ms);
+        const auto ov = mrsolve::backend_traits<S>::host_span(out);
+        for (std::size_t e = 0; e < ov.size(); ++e) ov[e] = 0.3f * (xv[e] - mv[e]);
+    };
+    const auto result = mrsolve::sample(mrsolve::mr_ode<mrsolve::data_prediction>{2}, family,
+                                        std::span<const double>(grid), model, x, m);
+    CHECK(result.execution_path == mrsolve::detail::host_kernel_path(mrsolve::detail::active_simd_isa()));
+    archetype_state xa{x0};
+    const auto archetype = mrsolve::sample(mrsolve::mr_ode<mrsolve::data_prediction>{2}, family,
+                                           std::span<const double>(grid), archetype_model{}, xa, archetype_state{mu});
+    CHECK(archetype.execution_path == "unnamed");
+}
+
 TEST_CASE("xtensor make_like keeps shape and layout and is zero") {
     using traits4 = mrsolve::backend_traits<xt::xtensor<float, 4>>;
     const xt::xtensor<float, 4> t(std::array<std::size_t, 4>{2, 3, 4, 5}, 1.5f);

@@ -556,7 +556,15 @@ TEST_CASE("thrust backend: the default noise (counter_noise, seed 0) and a thrus
     const start_point start = make_start(state_size);
     const mrsolve::mr_sde<data_prediction> method{2};
     dvec<float> x = make_state<dvec<float>>(start.x), mu = make_state<dvec<float>>(start.mu);
-    mrsolve::sample(method, table(), std::span<const double>(grid), toy_model{&problem}, x, mu);
+    const mrsolve::sample_result result =
+        mrsolve::sample(method, table(), std::span<const double>(grid), toy_model{&problem}, x, mu);
+#if THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_CUDA
+    CHECK(result.execution_path == "thrust cuda");
+#elif THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_OMP
+    CHECK(result.execution_path == "thrust omp");
+#else
+    CHECK(result.execution_path == "thrust cpp");
+#endif
     const auto seeded = run_solver<dvec<float>>(method, grid, {}, 0, problem, start);
     CHECK(to_doubles(x) == seeded);
     // host_vector runs the default (contiguous) backend: the std::vector result exactly.
