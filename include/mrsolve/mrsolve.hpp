@@ -14,7 +14,7 @@
 #include "version.hpp"
 #include "error.hpp"
 #include "concepts/coefficients.hpp"
-#include "backend/traits.hpp"
+#include "concepts/state.hpp"
 #include "backend/contiguous.hpp"
 #include "sde/irsde_table.hpp"
 #include "sde/ir_sde.hpp"

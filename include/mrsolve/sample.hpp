@@ -19,7 +19,6 @@
 
 #include "backend/traits.hpp"
 #include "concepts/coefficients.hpp"
-#include "detail/thresholding.hpp"
 #include "error.hpp"
 #include "noise/noise_source.hpp"
 #include "prediction/conversion.hpp"

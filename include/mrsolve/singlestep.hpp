@@ -24,7 +24,6 @@
 #include "backend/traits.hpp"
 #include "concepts/coefficients.hpp"
 #include "detail/exponential_quadrature.hpp"
-#include "detail/thresholding.hpp"
 #include "error.hpp"
 #include "prediction/conversion.hpp"
 #include "prediction/fit_target.hpp"

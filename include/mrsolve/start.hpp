@@ -6,7 +6,7 @@
 #include <array>
 #include <cstdint>
 
-#include "backend/traits.hpp"
+#include "concepts/state.hpp"
 #include "concepts/coefficients.hpp"
 #include "noise/noise_source.hpp"
 

@@ -24,7 +24,7 @@
 
 #include "../noise/normal.hpp"
 #include "../simd.hpp"
-#include "traits.hpp"
+#include "../concepts/state.hpp"
 
 namespace mrsolve {
 
@@ -285,7 +285,7 @@ struct backend_traits<S> {
     /// @brief Number of elements. @param s state @return its size
     [[nodiscard]] static std::size_t size(const S& s) noexcept { return static_cast<std::size_t>(std::size(s)); }
 
-    /// @brief The code the updates run on (see traits.hpp): "host/" and the kernels' instruction set.
+    /// @brief The code the updates run on (see concepts/state.hpp): "host/" and the kernels' instruction set.
     /// @return e.g. "host/avx2", whatever the states
     [[nodiscard]] static std::string_view execution_path(const S&, const S&) noexcept {
         return detail::host_kernel_path(detail::active_simd_isa());
@@ -298,7 +298,7 @@ struct backend_traits<S> {
         return out;
     }
 
-    /// @brief The fused multi-output linear combination (see traits.hpp).
+    /// @brief The fused multi-output linear combination (see concepts/state.hpp).
     /// @tparam NOut number of outputs @tparam NIn number of inputs
     /// @param out outputs @param coef coefficient matrix @param in inputs
     /// @return false if any output element is NaN or ±∞
@@ -317,7 +317,7 @@ struct backend_traits<S> {
         detail::fill_normal_host(std::data(s), size(s), generator, step);
     }
 
-    /// @brief The fused stochastic step (see traits.hpp): linear_map whose last input is the
+    /// @brief The fused stochastic step (see concepts/state.hpp): linear_map whose last input is the
     /// counter-based normal vector of the step, generated in blocks inside the pass.
     /// @tparam NOut number of outputs @tparam NIn number of inputs, the normals included
     /// @param out outputs @param coef coefficient matrix (last column: the normals)

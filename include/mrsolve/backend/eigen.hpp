@@ -13,7 +13,7 @@
 
 #include "../noise/normal.hpp"
 #include "contiguous.hpp"
-#include "traits.hpp"
+#include "../concepts/state.hpp"
 
 namespace mrsolve {
 
@@ -36,7 +36,7 @@ struct eigen_backend {
     /// @brief Number of elements. @param s state @return rows × cols
     [[nodiscard]] static std::size_t size(const S& s) noexcept { return static_cast<std::size_t>(s.size()); }
 
-    /// @brief The code the updates run on (see traits.hpp): "host/" and the kernels' instruction set.
+    /// @brief The code the updates run on (see concepts/state.hpp): "host/" and the kernels' instruction set.
     /// @return e.g. "host/avx2", whatever the states
     [[nodiscard]] static std::string_view execution_path(const S&, const S&) noexcept {
         return detail::host_kernel_path(detail::active_simd_isa());
@@ -45,7 +45,7 @@ struct eigen_backend {
     /// @brief A zero object of the same shape. @param s model @return the new state
     [[nodiscard]] static S make_like(const S& s) { return S::Zero(s.rows(), s.cols()); }
 
-    /// @brief The fused multi-output linear combination (see traits.hpp).
+    /// @brief The fused multi-output linear combination (see concepts/state.hpp).
     /// @tparam NOut number of outputs @tparam NIn number of inputs
     /// @param out outputs @param coef coefficient matrix @param in inputs
     /// @return false if any output element is NaN or ±∞
@@ -55,7 +55,7 @@ struct eigen_backend {
         return detail::linear_map_storage<NOut, NIn>(size(*in[0]), out, coef, in);
     }
 
-    /// @brief The fused stochastic step (see traits.hpp): linear_map with the counter-based normals of
+    /// @brief The fused stochastic step (see concepts/state.hpp): linear_map with the counter-based normals of
     /// the step as the last input, generated block by block inside the pass (element order = storage
     /// order), so the noise never travels through memory; the same bits as fill_normal followed by
     /// linear_map.
@@ -112,7 +112,7 @@ struct backend_traits<Eigen::Array<Scalar, R, C, O, MR, MC>>
                          eigen_not_a_state> {};
 
 namespace detail {
-/// This header is included: an Eigen type that is not a state here is simply not one (see traits.hpp).
+/// This header is included: an Eigen type that is not a state here is simply not one (see concepts/state.hpp).
 template <class S>
 inline constexpr bool backend_header_included<named_backend::eigen, S> = true;
 }  // namespace detail

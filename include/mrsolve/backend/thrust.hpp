@@ -73,7 +73,7 @@
 #include "../detail/host_device.hpp"
 #include "../noise/normal.hpp"
 #include "../noise/philox.hpp"
-#include "traits.hpp"
+#include "../concepts/state.hpp"
 
 namespace mrsolve {
 
@@ -495,7 +495,7 @@ struct backend_traits<thrust::device_vector<T, Alloc>> {
     /// @brief Number of elements. @param s state @return its size
     [[nodiscard]] static std::size_t size(const state_type& s) noexcept { return static_cast<std::size_t>(s.size()); }
 
-    /// @brief The code the updates run on (see traits.hpp): the device system of this translation unit.
+    /// @brief The code the updates run on (see concepts/state.hpp): the device system of this translation unit.
     /// @return "thrust cuda", "thrust omp", "thrust tbb" or "thrust cpp"
     [[nodiscard]] static std::string_view execution_path(const state_type&, const state_type&) noexcept {
 #if THRUST_DEVICE_SYSTEM == THRUST_DEVICE_SYSTEM_CUDA
@@ -521,7 +521,7 @@ struct backend_traits<thrust::device_vector<T, Alloc>> {
         return state_type(s.size(), T(0), s.get_allocator());
     }
 
-    /// @brief The fused multi-output linear combination (see traits.hpp): outᵢ[e] = Σ_k cᵢₖ inₖ[e],
+    /// @brief The fused multi-output linear combination (see concepts/state.hpp): outᵢ[e] = Σ_k cᵢₖ inₖ[e],
     /// all outputs and the non-finite test in one launch. Outputs may be the same objects as inputs.
     /// @tparam NOut number of outputs @tparam NIn number of inputs
     /// @param out outputs @param coef coefficient matrix @param in inputs
@@ -538,7 +538,7 @@ struct backend_traits<thrust::device_vector<T, Alloc>> {
         return detail::thrust_linear_map<detail::thrust_elements_per_call, NOut, NIn>(in[0]->size(), o, coef, i);
     }
 
-    /// @brief The fused stochastic step (see traits.hpp): linear_map whose last input (coefficient
+    /// @brief The fused stochastic step (see concepts/state.hpp): linear_map whose last input (coefficient
     /// column NIn − 1) is z[e] = generator.normal<T>(step, e), generated inside the same launch and never
     /// stored; bit for bit fill_normal followed by linear_map with the filled state as the last input.
     /// With it a stochastic step driven by counter_noise is one launch, like a deterministic one.
@@ -576,7 +576,7 @@ struct backend_traits<thrust::device_vector<T, Alloc>> {
 };
 
 namespace detail {
-/// This header is included: a Thrust type that is not a state here is simply not one (see traits.hpp).
+/// This header is included: a Thrust type that is not a state here is simply not one (see concepts/state.hpp).
 template <class S>
 inline constexpr bool backend_header_included<named_backend::thrust, S> = true;
 }  // namespace detail

@@ -45,7 +45,7 @@
 
 #include "../noise/normal.hpp"
 #include "contiguous.hpp"
-#include "traits.hpp"
+#include "../concepts/state.hpp"
 
 namespace mrsolve {
 
@@ -134,7 +134,7 @@ struct xtensor_backend {
     /// @return the product of its shape (the storage length)
     [[nodiscard]] static std::size_t size(const S& s) noexcept { return static_cast<std::size_t>(s.size()); }
 
-    /// @brief The code the updates run on (see traits.hpp): "host/" and the kernels' instruction set.
+    /// @brief The code the updates run on (see concepts/state.hpp): "host/" and the kernels' instruction set.
     /// @return e.g. "host/avx2", whatever the states
     [[nodiscard]] static std::string_view execution_path(const S&, const S&) noexcept {
         return detail::host_kernel_path(detail::active_simd_isa());
@@ -148,7 +148,7 @@ struct xtensor_backend {
     [[nodiscard]] static S make_like(const S& s) { return S(s.shape(), value_type(0)); }
 
     /// @brief The fused multi-output linear combination outᵢ[e] = Σ_k coefᵢₖ inₖ[e] over the storage index
-    /// e (see traits.hpp); an output may be the same object as an input.
+    /// e (see concepts/state.hpp); an output may be the same object as an input.
     /// @tparam NOut number of outputs
     /// @tparam NIn number of inputs
     /// @param out the outputs
@@ -162,7 +162,7 @@ struct xtensor_backend {
         return detail::linear_map_storage<NOut, NIn>(size(*in[0]), out, coef, in);
     }
 
-    /// @brief The fused stochastic step (see traits.hpp): linear_map whose last input is the counter-based
+    /// @brief The fused stochastic step (see concepts/state.hpp): linear_map whose last input is the counter-based
     /// normal vector of the step, generated block by block inside the pass (never stored); bitwise the
     /// result of fill_normal into a state followed by linear_map.
     /// @tparam NOut number of outputs
@@ -237,7 +237,7 @@ struct backend_traits<xt::xfixed_container<ET, FS, L, SH, Tag>>
     : detail::xtensor_backend_of<xt::xfixed_container<ET, FS, L, SH, Tag>> {};
 
 namespace detail {
-/// This header is included: an xtensor type that is not a state here is simply not one (see traits.hpp).
+/// This header is included: an xtensor type that is not a state here is simply not one (see concepts/state.hpp).
 template <class S>
 inline constexpr bool backend_header_included<named_backend::xtensor, S> = true;
 }  // namespace detail

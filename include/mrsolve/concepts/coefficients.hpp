@@ -47,4 +47,16 @@ template <CoefficientFamily F>
 }
 }  // namespace detail
 
+/// @brief A family built from discrete IR-SDE tables (what the published fixed-step baselines need).
+/// @tparam F the family type: it provides `theta_table()`, `theta_bar_table()`, `dt()`, `steps()` and
+/// `stationary_std()` (irsde_table does)
+template <class F>
+concept DiscreteTableFamily = requires(const F& f) {
+    { f.theta_table() };
+    { f.theta_bar_table() };
+    { f.dt() };
+    { f.steps() } -> std::convertible_to<int>;
+    { f.stationary_std() };
+};
+
 }  // namespace mrsolve

@@ -2,6 +2,10 @@
 /// @file golden_file.hpp
 /// @brief Reader of golden trajectories recorded from the published MR Sampler (docs/theory.md §9).
 ///
+/// Verification tooling, not sampling API: `golden/` is installed so that the `mrsolve_golden` tool, the
+/// tests and users who check their own build against the recordings can use it, but it is not part of
+/// the umbrella header `mrsolve.hpp` and its interface may change between minor versions.
+///
 /// A file is a sequence of lines `key value…` ('#' starts a comment line): the configuration
 /// (`irsde`, `solver`, `parameterization`, `order`, `fit_target`, `time_schedule`, `nfe`, `lambda_min`,
 /// `thresholding`, `denoise_last`, `n`), the toy data (`mu`, `data_mean`, `data_std`), `x_T`, the

@@ -1,6 +1,10 @@
 #pragma once
 /// @file replay.hpp
 /// @brief Replays a golden recording with mrsolve and measures how far every state is from it.
+///
+/// Verification tooling, not sampling API: `golden/` is installed so that the `mrsolve_golden` tool, the
+/// tests and users who check their own build against the recordings can use it, but it is not part of
+/// the umbrella header `mrsolve.hpp` and its interface may change between minor versions.
 
 #include <algorithm>
 #include <cmath>

@@ -8,7 +8,7 @@
 #include <functional>
 #include <utility>
 
-#include "../backend/traits.hpp"
+#include "../concepts/state.hpp"
 #include "normal.hpp"
 
 namespace mrsolve {

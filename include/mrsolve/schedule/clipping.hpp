@@ -7,7 +7,6 @@
 
 #include "../concepts/coefficients.hpp"
 #include "../error.hpp"
-#include "../solver/step.hpp"
 
 namespace mrsolve {
 

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "../concepts/coefficients.hpp"
-#include "../solver/step.hpp"
 
 namespace mrsolve {
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <span>
 
+#include "../concepts/coefficients.hpp"
 #include "../error.hpp"
 
 namespace mrsolve {
@@ -122,17 +123,6 @@ enum class step_mode {
     published_fixed  ///< the published IR-SDE form: every step is one training-table step, whatever the grid
 };
 
-/// @brief A family built from discrete IR-SDE tables (what the published fixed-step baselines need).
-/// @tparam F the family type: it provides `theta_table()`, `theta_bar_table()`, `dt()`, `steps()` and
-/// `stationary_std()` (irsde_table does)
-template <class F>
-concept DiscreteTableFamily = requires(const F& f) {
-    { f.theta_table() };
-    { f.theta_bar_table() };
-    { f.dt() };
-    { f.steps() } -> std::convertible_to<int>;
-    { f.stationary_std() };
-};
 
 namespace detail {
 

@@ -1,5 +1,5 @@
 // The backend concepts are neither too strict nor too loose (compile-time checks, mp-units style), and the
-// xtensor backend's primitives do what the protocol (backend/traits.hpp) asks, on every layout it accepts.
+// xtensor backend's primitives do what the protocol (concepts/state.hpp) asks, on every layout it accepts.
 #include <doctest/doctest.h>
 
 #include <xtensor/xadapt.hpp>
