@@ -122,23 +122,12 @@ struct xtensor_not_a_state {};
 /// @brief Backend implementation for xtensor states: the fused host loop over their storage.
 /// @tparam S an xtensor container satisfying XtensorState
 template <class S>
-struct xtensor_backend {
+struct xtensor_backend : detail::host_storage_backend<S> {
     static_assert(XtensorState<S>, "xtensor_backend: S must be an xtensor container of float or double with a "
                                    "row-major or column-major layout");
 
     /// @brief The element scalar.
     using value_type = typename S::value_type;
-
-    /// @brief Number of elements.
-    /// @param s the state
-    /// @return the product of its shape (the storage length)
-    [[nodiscard]] static std::size_t size(const S& s) noexcept { return static_cast<std::size_t>(s.size()); }
-
-    /// @brief The code the updates run on (see concepts/state.hpp): "host/" and the kernels' instruction set.
-    /// @return e.g. "host/avx2", whatever the states
-    [[nodiscard]] static std::string_view execution_path(const S&, const S&) noexcept {
-        return detail::host_kernel_path(detail::active_simd_isa());
-    }
 
     /// @brief A zero container of the same shape (and, the layout being static, the same strides).
     /// Set-up only: it allocates (except for xt::xtensor_fixed).
@@ -146,66 +135,6 @@ struct xtensor_backend {
     /// @return the new state, all elements 0
     /// @throws std::bad_alloc if the storage cannot be allocated
     [[nodiscard]] static S make_like(const S& s) { return S(s.shape(), value_type(0)); }
-
-    /// @brief The fused multi-output linear combination outᵢ[e] = Σ_k coefᵢₖ inₖ[e] over the storage index
-    /// e (see concepts/state.hpp); an output may be the same object as an input.
-    /// @tparam NOut number of outputs
-    /// @tparam NIn number of inputs
-    /// @param out the outputs
-    /// @param coef the coefficient matrix, one row per output
-    /// @param in the inputs
-    /// @pre every state has the element count of `*in[0]` (the sampler checks this once per run)
-    /// @return false if any output element is NaN or ±∞
-    template <std::size_t NOut, std::size_t NIn>
-    static bool linear_map(const std::array<S*, NOut>& out, const std::array<std::array<value_type, NIn>, NOut>& coef,
-                           const std::array<const S*, NIn>& in) noexcept {
-        return detail::linear_map_storage<NOut, NIn>(size(*in[0]), out, coef, in);
-    }
-
-    /// @brief The fused stochastic step (see concepts/state.hpp): linear_map whose last input is the counter-based
-    /// normal vector of the step, generated block by block inside the pass (never stored); bitwise the
-    /// result of fill_normal into a state followed by linear_map.
-    /// @tparam NOut number of outputs
-    /// @tparam NIn number of inputs, the normals included
-    /// @param out the outputs
-    /// @param coef the coefficient matrix, one row per output (last column: the normals)
-    /// @param in the NIn − 1 state inputs
-    /// @param generator the normal generator (seeded)
-    /// @param step the step index
-    /// @pre every state has the element count of `*out[0]`
-    /// @return false if any output element is NaN or ±∞
-    template <std::size_t NOut, std::size_t NIn>
-    static bool linear_map_normal(const std::array<S*, NOut>& out,
-                                  const std::array<std::array<value_type, NIn>, NOut>& coef,
-                                  const std::array<const S*, NIn - 1>& in, const philox_normal& generator,
-                                  std::uint64_t step) noexcept {
-        return detail::linear_map_normal_storage<NOut, NIn>(size(*out[0]), out, coef, in, generator, step);
-    }
-
-    /// @brief Whether every element is finite.
-    /// @param s the state
-    /// @return true if no element is NaN or ±∞
-    [[nodiscard]] static bool all_finite(const S& s) noexcept { return detail::all_finite_host(s.data(), size(s)); }
-
-    /// @brief Fills s with the counter-based normals of a step; element e of the storage gets the normal
-    /// of element index e (as std::vector and Eigen do), so all backends draw the same path.
-    /// @param s the output
-    /// @param generator the generator (seeded)
-    /// @param step the step index
-    static void fill_normal(S& s, const philox_normal& generator, std::uint64_t step) noexcept {
-        detail::fill_normal_host(s.data(), size(s), generator, step);
-    }
-
-    /// @brief Direct host access to the storage (enables dynamic thresholding and element-naming
-    /// messages for non-finite inputs).
-    /// @param s the state
-    /// @return a span over its storage, in storage order
-    [[nodiscard]] static std::span<value_type> host_span(S& s) noexcept { return {s.data(), size(s)}; }
-
-    /// @brief Direct read-only host access to the storage.
-    /// @param s the state
-    /// @return a span over its storage, in storage order
-    [[nodiscard]] static std::span<const value_type> host_span(const S& s) noexcept { return {s.data(), size(s)}; }
 };
 
 namespace detail {
