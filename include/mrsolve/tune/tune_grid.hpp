@@ -389,6 +389,13 @@ tune_grid_result<typename Family::real_type> tune_grid(const Method& method, con
 
 /// @brief tune_grid on calibration pairs whose references it computes first (make_calibration, with the
 /// reference settings of `tune`); their calls are reported in reference_calls, apart from the budget.
+/// @tparam Method a deterministic solver @tparam Family the coefficient family
+/// @tparam Model model(x, mu, t, out) on std::vector<T> @tparam T float or double
+/// @param method the solver object @param family the coefficients @param model the network
+/// @param mu the calibration conditions @param x_T the calibration starts at t_max, one per condition
+/// @param nfe the grid steps @param options loop options of the solve
+/// @param tune budget, seed, objective, integer times, reference settings
+/// @return the tuned grid with its errors and costs
 /// @throws as make_calibration and tune_grid
 template <SolverMethod Method, CoefficientFamily Family, class Model, class T>
     requires ScoreFn<Model, std::vector<T>, typename Family::real_type>
