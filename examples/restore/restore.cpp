@@ -54,6 +54,7 @@ struct settings {
     int threads = 0;
     std::uint64_t seed = 2024;
     int ode_reference = 0;  // > 0: also measure deterministic samplers against a converged ODE solve
+    std::string grid_file;  // a grid file (mrsolve_tune): adds the sampler tuned_grid at its NFE
 };
 
 std::vector<std::string> split(const std::string& s) {
@@ -68,7 +69,8 @@ void usage() {
     std::puts(
         "usage: mrsolve_restore [--quick] [--model FILE.pt] [--images DIR] [--out DIR] [--nfe 5,10,...]\n"
         "                       [--samplers NAME,...] [--grid-rows NAME,...] [--threads N] [--seed S]\n"
-        "                       [--per-image] [--markdown] [--ode-reference NFE]\n"
+        "                       [--per-image] [--markdown] [--ode-reference NFE] [--grid FILE]\n"
+        "--grid FILE: also run recommended(N)'s solver on the grid of FILE (written by mrsolve_tune; N its NFE)\n"
         "--ode-reference NFE: also print, for the deterministic samplers, the RMS distance to the probability-flow\n"
         "ODE solved from the same x_T by unipc_data_3 on linear-lambda at NFE (and at NFE/2, to show it converged)");
 }
@@ -288,7 +290,30 @@ int run(const settings& cfg) {
     } else {
         for (const auto& e : all_samplers(family, model)) plan.push_back({e.name, cfg.nfes});
     }
-    const std::vector<sampler_entry> samplers = all_samplers(family, model);
+    std::vector<sampler_entry> samplers = all_samplers(family, model);
+    if (!cfg.grid_file.empty()) {
+        // A tuned grid: checked against this network's family on load, run with the solver it was tuned for.
+        mrsolve::grid_file_info info;
+        const std::vector<double> tuned = mrsolve::load_grid(cfg.grid_file, family, 0, &info);
+        const mrsolve::recommendation r = mrsolve::recommended(info.nfe);
+        const std::string solver = r.name().substr(0, r.name().find(' '));
+        if (info.solver != solver)
+            throw mrsolve::invalid_argument("--grid " + cfg.grid_file + ": tuned for '" + info.solver +
+                                            "', but recommended(" + std::to_string(info.nfe) + ") uses '" + solver + "'");
+        samplers.push_back({"tuned_grid", [tuned, r, &family, &model](at::Tensor& x, const at::Tensor& mu, int) {
+                                const std::span<const double> times(tuned);
+                                using namespace mrsolve;
+                                switch (r.solver) {
+                                    case recommended_solver::unipc_noise_1_bh1:
+                                        return sample(mr_unipc<noise_prediction>{1, unipc_variant::bh1, {}}, family, times, model, x, mu);
+                                    case recommended_solver::ode_noise_3:
+                                        return sample(mr_ode<noise_prediction>{3}, family, times, model, x, mu);
+                                    case recommended_solver::unipc_data_3_bh2: break;
+                                }
+                                return sample(mr_unipc<data_prediction>{3, unipc_variant::bh2, {}}, family, times, model, x, mu);
+                            }});
+        plan.push_back({"tuned_grid", {info.nfe}});
+    }
     at::Tensor x = at::empty_like(mu);
     for (const plan_entry& p : plan) {
         if (!cfg.only.empty() && !cfg.only.count(p.sampler)) continue;
@@ -301,7 +326,7 @@ int run(const settings& cfg) {
             if (stats.nfe != nfe) throw std::runtime_error(p.sampler + ": used NFE " + std::to_string(stats.nfe));
             report(p.sampler, nfe, x, seconds / double(batch));
             const bool deterministic = p.sampler.rfind("mrs_ode", 0) == 0 || p.sampler.rfind("mrs_unipc", 0) == 0 ||
-                                       p.sampler == "recommended";
+                                       p.sampler == "recommended" || p.sampler == "tuned_grid";
             if (ode_reference.defined() && deterministic)
                 for (const auto& [name, rms] : rms_per_task(x, ode_reference))
                     std::printf("task=%s sampler=%s nfe=%d rms_to_ode_reference=%.3e\n", name.c_str(), p.sampler.c_str(),
@@ -403,6 +428,7 @@ int main(int argc, char** argv) {
         else if (a == "--threads") cfg.threads = std::stoi(value());
         else if (a == "--seed") cfg.seed = std::stoull(value());
         else if (a == "--ode-reference") cfg.ode_reference = std::stoi(value());
+        else if (a == "--grid") cfg.grid_file = value();
         else if (a == "--nfe") {
             cfg.nfes.clear();
             for (const auto& n : split(value())) cfg.nfes.push_back(std::stoi(n));

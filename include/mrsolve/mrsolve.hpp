@@ -1,7 +1,8 @@
 #pragma once
 /// @file mrsolve.hpp
 /// @brief Umbrella header of the core: families, schedules, solvers, the sampling loop, noise and the
-/// default contiguous-container backend. Oracles and the golden-file tools have their own headers.
+/// default contiguous-container backend, and grid tuning (tune/, which uses oracle/reference_solve.hpp).
+/// The oracles and the golden-file tools have their own headers.
 
 /// @namespace mrsolve
 /// @brief Samplers for mean-reverting (MR) diffusion models: coefficient families, fit targets and
@@ -40,4 +41,6 @@
 #include "singlestep.hpp"
 #include "adaptive.hpp"
 #include "recommended.hpp"
+#include "tune/tune_grid.hpp"
+#include "tune/grid_file.hpp"
 #include "start.hpp"
