@@ -11,15 +11,17 @@ calling the Python model once per evaluation.
 - :class:`IRSDETable`, :class:`IRSDE` -- the coefficient families (alpha, sigma, lambda as tensors).
 - :func:`make_grid`, :func:`recommended`, :func:`conversion`, :func:`stationary_start`, :func:`fill_normal`
   -- grids, the measured recommendation, fit-target conversions, the start state, the counter-based normals.
+- :func:`load_grid`, :func:`save_grid` -- grid files (a grid tuned to your network by ``mrsolve_tune``).
 - :class:`NonFiniteError` -- a NaN/Inf during sampling (an ArithmeticError with .step and .time).
 - :class:`GaussianOracleTable`, :class:`GaussianOracleContinuous` -- closed-form Gaussian oracles.
 """
 
 from ._core import (GaussianOracleContinuous, GaussianOracleTable, IRSDE, IRSDETable, NonFiniteError, __version__,
                     conversion, fill_normal, make_grid, recommended)
+from ._grid import load_grid, save_grid
 from ._sample import SOLVERS, AdaptiveStats, SampleStats, invert, sample, sample_adaptive, stationary_start
 from .published import MRSampler
 
 __all__ = ["AdaptiveStats", "GaussianOracleContinuous", "GaussianOracleTable", "IRSDE", "IRSDETable", "MRSampler",
-           "NonFiniteError", "SOLVERS", "SampleStats", "conversion", "fill_normal", "invert", "make_grid", "recommended",
-           "sample", "sample_adaptive", "stationary_start", "__version__"]
+           "NonFiniteError", "SOLVERS", "SampleStats", "conversion", "fill_normal", "invert", "load_grid", "make_grid",
+           "recommended", "sample", "save_grid", "sample_adaptive", "stationary_start", "__version__"]

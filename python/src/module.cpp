@@ -223,6 +223,29 @@ PYBIND11_MODULE(_core, m) {
         "partial restoration there instead of at T.");
 
     m.def(
+        "load_grid",
+        [](const std::string& path, const py::object& family, int nfe) {
+            const std::vector<double> grid =
+                with_family(family, [&](const auto& f) { return load_grid(path, f, nfe); });
+            return tensor_of(grid);
+        },
+        py::arg("path"), py::arg("sde"), py::arg("nfe") = 0,
+        "Reads a grid file (written by save_grid, mrsolve_tune or C++ mrsolve::save_grid, e.g. a grid tuned to "
+        "a network) and checks it against sde: the family identity, strictly decreasing times inside its "
+        "range, and nfe steps when nfe > 0. Returns the times (float64 tensor), to pass as sample(grid=...). "
+        "Raises ValueError naming the file, line and value.");
+
+    m.def(
+        "save_grid",
+        [](const std::string& path, const py::object& family, const std::vector<double>& times,
+           const std::string& solver) {
+            with_family(family, [&](const auto& f) { save_grid(path, f, std::span<const double>(times), solver); });
+        },
+        py::arg("path"), py::arg("sde"), py::arg("times"), py::arg("solver") = "",
+        "Writes a grid (a sequence or tensor of strictly decreasing times for sde) as a versioned text file "
+        "that load_grid and C++ mrsolve::load_grid read; solver is an informational line.");
+
+    m.def(
         "recommended",
         [](int nfe) {
             const recommendation r = recommended(nfe);

@@ -285,3 +285,32 @@ def test_the_stats_name_the_path_the_updates_took():
     assert runs["mixed_inplace"][1] == "torch host_dense/" + isa
     for name, (x, _) in runs.items():
         assert torch.equal(x, runs["contiguous"][0]), name
+
+
+def test_grid_files_round_trip_and_feed_sample(tmp_path):
+    # A grid saved (as mrsolve_tune saves a tuned one) loads back bit for bit and samples as the grid itself;
+    # a file for another family, another NFE or with a bad time is refused with the file and line named.
+    table, oracle, mu, mean, std = gaussian_problem(n=48)
+    grid = mrsolve.make_grid(table, "karras-n", 7)
+    path = str(tmp_path / "tuned.grid")
+    mrsolve.save_grid(path, table, grid, solver="unipc data 3")
+    loaded = mrsolve.load_grid(path, table, nfe=7)
+    assert loaded.dtype == torch.float64 and torch.equal(loaded, grid)
+    model = oracle_model(oracle, "noise")
+    x_T = mrsolve.stationary_start(mu, sde=table, seed=2)
+    from_file, _ = mrsolve.sample(model, mu, x_T, sde=table, grid=loaded, solver="ode", order=2)
+    from_grid, _ = mrsolve.sample(model, mu, x_T, sde=table, grid=grid.tolist(), solver="ode", order=2)
+    assert torch.equal(from_file, from_grid)
+    with pytest.raises(ValueError, match="nfe 7, expected 5"):
+        mrsolve.load_grid(path, table, nfe=5)
+    with pytest.raises(ValueError, match="family"):
+        mrsolve.load_grid(path, mrsolve.IRSDETable("cosine", 100, 10.0, 0.005))
+    with open(path) as f:
+        lines = f.read().splitlines()
+    lines[5] = "t nan"
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with pytest.raises(ValueError, match="line 6"):
+        mrsolve.load_grid(path, table)
+    with pytest.raises(ValueError):
+        mrsolve.save_grid(path, table, [1.0, 50.0])  # increasing: not a grid
