@@ -274,8 +274,9 @@ int main(int argc, char** argv) {
         } else if (std::strcmp(argv[i], "--explore-eta") == 0) {
             explore_eta = true;
         } else if (std::strcmp(argv[i], "--replicas") == 0 && i + 1 < argc) {
-            const long r = std::strtol(argv[++i], nullptr, 10);
-            if (r < 2) {
+            char* end = nullptr;
+            const long r = std::strtol(argv[++i], &end, 10);
+            if (*end != '\0' || r < 2) {
                 std::fprintf(stderr, "mrsolve_sde_suite: --replicas needs an integer >= 2, got %s\n", argv[i]);
                 return 2;
             }
