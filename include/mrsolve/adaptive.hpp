@@ -24,6 +24,7 @@
 #include "error.hpp"
 #include "prediction/fit_target.hpp"
 #include "prediction/parameterization.hpp"
+#include "detail/validation.hpp"
 #include "singlestep.hpp"
 #include "thresholding.hpp"
 
@@ -105,8 +106,8 @@ inline void validate_adaptive_options(const adaptive_options& options) {
         detail::throw_invalid("adaptive: rtol and atol are both 0; at least one must be > 0");
     if (options.order != 2 && options.order != 3)
         detail::throw_invalid("adaptive: order must be 2 or 3, got ", options.order);
-    if (options.controller != step_controller::integral && options.controller != step_controller::proportional_integral)
-        detail::throw_invalid("adaptive: invalid step_controller value ", static_cast<int>(options.controller));
+    detail::check_enum(options.controller, step_controller::proportional_integral, "adaptive_options::controller",
+                       "step_controller");
     if (!(options.h_init >= 0 && std::isfinite(options.h_init)))
         detail::throw_invalid("adaptive: h_init must be finite and >= 0 (0: automatic), got ", options.h_init);
     if (options.max_nfe < 1) detail::throw_invalid("adaptive: max_nfe must be >= 1, got ", options.max_nfe);
@@ -117,8 +118,9 @@ inline void validate_adaptive_options(const adaptive_options& options) {
         detail::throw_invalid("adaptive: fac_min must lie in (0, 1), got ", options.fac_min);
     if (!(options.fac_max > 1 && std::isfinite(options.fac_max)))
         detail::throw_invalid("adaptive: fac_max must be finite and > 1, got ", options.fac_max);
-    if (options.scope != tolerance_scope::global && options.scope != tolerance_scope::per_step)
-        detail::throw_invalid("adaptive: invalid tolerance_scope value ", static_cast<int>(options.scope));
+    detail::check_enum(options.scope, tolerance_scope::per_step, "adaptive_options::scope", "tolerance_scope");
+    detail::check_fit_target(options.fit, "adaptive_options::fit");
+    detail::check_simd_setting();
 }
 
 namespace detail {

@@ -25,6 +25,7 @@
 #include "concepts/coefficients.hpp"
 #include "detail/exponential_quadrature.hpp"
 #include "detail/thresholding.hpp"
+#include "detail/validation.hpp"
 #include "error.hpp"
 #include "prediction/conversion.hpp"
 #include "prediction/fit_target.hpp"
@@ -83,6 +84,14 @@ struct singlestep_options {
     std::optional<dynamic_thresholding> thresholding{};
 };
 
+namespace detail {
+/// Throws mrsolve::invalid_argument naming any enumerator of the options that is out of range.
+inline void validate_singlestep_options(const singlestep_options& o) {
+    check_fit_target(o.fit, "singlestep_options::fit");
+    check_simd_setting();
+}
+}  // namespace detail
+
 /// @brief Statistics of a singlestep run.
 struct singlestep_result {
     int nfe = 0;    ///< model evaluations made (the sum of the step orders)
@@ -92,7 +101,8 @@ struct singlestep_result {
 namespace detail {
 
 /// The shared machinery of singlestep and adaptive solvers: the workspace (two intermediate states and
-/// three raw outputs), model evaluation with size checks, and the fused stage passes.
+/// three raw outputs), model evaluation with size checks, and the fused stage passes. The drivers check
+/// their options' enumerators before building it.
 /// @tparam P noise_prediction or data_prediction
 /// @tparam Family the coefficient family
 /// @tparam S the state type
@@ -114,24 +124,12 @@ public:
     singlestep_core(const Family& family, const S& like, fit_target fit, const char* who,
                     std::optional<dynamic_thresholding> thresholding = std::nullopt)
         : family_(&family), fit_(fit), n_(traits::size(like)), thresholding_(thresholding) {
-        if (n_ == 0) throw_invalid(who, ": the state is empty (size 0)");
-        (void)host_simd_isa();  // an unusable MRSOLVE_SIMD setting is reported, not ignored
+        check_state_size(n_, who);
         if (thresholding_) {
-            if constexpr (!std::is_same_v<P, data_prediction>)
-                throw_invalid(who, ": dynamic thresholding applies to the data prediction; this solver integrates "
-                                   "the noise prediction");
-            if constexpr (!thresholdable_state<S>)
-                throw_invalid(who, ": dynamic thresholding needs a state with host access or a backend dynamic_threshold");
-            validate_thresholding_options(*thresholding_, n_);
+            validate_thresholding<P, S>(*thresholding_, n_, who);
             threshold_scratch_.assign(n_ / thresholding_->batch_items, T(0));
         }
-        if (fit != fit_target::noise && fit != fit_target::data && fit != fit_target::velocity)
-            throw_invalid(who, ": invalid fit_target value ", static_cast<int>(fit));
-        if constexpr (StationaryFamily<Family>) {
-            lambda_stationary_ = family.stationary_std();
-        } else if (fit == fit_target::velocity) {
-            throw_invalid(who, ": fit target velocity needs a family with a stationary standard deviation");
-        }
+        lambda_stationary_ = stationary_std_for(family, fit, who);
         u1_ = traits::make_like(like);
         u2_ = traits::make_like(like);
         raw0_ = traits::make_like(like);
@@ -144,13 +142,7 @@ public:
     S& u1() noexcept { return u1_; }
     S& u2() noexcept { return u2_; }
 
-    void check_inputs(const S& x, const S& mu) const {
-        if (traits::size(x) != n_)
-            throw_invalid("state x has size ", traits::size(x), " but the sampler was set up for size ", n_);
-        if (traits::size(mu) != n_) throw_invalid("condition mu has size ", traits::size(mu), " but the state has size ", n_);
-        if (!traits::all_finite(x)) throw_invalid("the start state x contains NaN or Inf");
-        if (!traits::all_finite(mu)) throw_invalid("the condition mu contains NaN or Inf");
-    }
+    void check_inputs(const S& x, const S& mu) const { check_run_inputs(x, mu, n_); }
 
     /// One step of order 1, 2 or 3 from (x, s) to t. Writes the result into `high` (may be x itself)
     /// and, when `low` is given (orders 2 and 3), the embedded lower-order result sharing the same
@@ -360,7 +352,9 @@ public:
     ///         family without a stationary standard deviation, or thresholding with noise prediction, a
     ///         state without host access or bad thresholding parameters (naming the value)
     singlestep_sampler(const Family& family, const S& like, singlestep_options options = {})
-        : core_(family, like, options.fit, "singlestep_sampler", options.thresholding), options_(options) {}
+        : core_(family, like, (detail::validate_singlestep_options(options), options.fit), "singlestep_sampler",
+                options.thresholding),
+          options_(options) {}
 
     /// @brief Runs the grid t₀ > … > t_K from x = x_{t₀}, step i of order orders[i − 1], overwriting x.
     /// @tparam Model a callable model(x, mu, t, out) writing its output into out
