@@ -244,6 +244,141 @@ TEST_CASE("threads sampling at once with shared families, grids, oracles and noi
 
 namespace {
 
+/// A singlestep or adaptive job on the tables (diagonal oracle) and on ir_sde (full oracle): a sampler
+/// built by the calling thread, run twice (reuse must not change the result).
+template <class S, class Make, class Run>
+std::vector<double> run_driver(const Make& make, const Run& run, bool on_table) {
+    const shared_problem& p = problem();
+    const S mu = to_state<S>(p.mu);
+    auto sampler = make(mu, on_table);
+    S x = to_state<S>(on_table ? p.table_start : p.continuous_start);
+    run(sampler, x, mu, on_table);
+    const std::vector<double> first = to_doubles(x);
+    x = to_state<S>(on_table ? p.table_start : p.continuous_start);
+    run(sampler, x, mu, on_table);
+    std::vector<double> second = to_doubles(x);
+    if (!bitwise_equal(first, second)) return {};
+    return second;
+}
+
+template <class S, class P>
+void add_driver_jobs(std::vector<job>& jobs, const std::string& state_name, const std::string& p_name) {
+    for (const bool on_table : {true, false}) {
+        const std::string family = on_table ? " / irsde_table, diagonal oracle" : " / ir_sde, full oracle";
+        for (const int order : {1, 2, 3}) {
+            jobs.push_back({"singlestep " + p_name + " order " + std::to_string(order) + " on " + state_name + family,
+                            [order, on_table] {
+                                const shared_problem& pr = problem();
+                                const std::vector<int> orders = mrsolve::singlestep_orders(nfe, order);
+                                std::vector<double> out;
+                                if (on_table) {
+                                    const auto grid = make_grid(pr.table, schedule_kind::linear_lambda,
+                                                                static_cast<int>(orders.size()));
+                                    out = run_driver<S>(
+                                        [&](const S& mu, bool) {
+                                            return mrsolve::singlestep_sampler<P, table_t, S>(pr.table, mu);
+                                        },
+                                        [&](auto& sampler, S& x, const S& mu, bool) {
+                                            sampler.run(std::span<const double>(grid), std::span<const int>(orders),
+                                                        pr.table_oracle.model(fit_target::noise), x, mu);
+                                        },
+                                        true);
+                                } else {
+                                    const auto grid = make_grid(pr.continuous, schedule_kind::karras_n,
+                                                                static_cast<int>(orders.size()));
+                                    out = run_driver<S>(
+                                        [&](const S& mu, bool) {
+                                            return mrsolve::singlestep_sampler<P, continuous_t, S>(pr.continuous, mu);
+                                        },
+                                        [&](auto& sampler, S& x, const S& mu, bool) {
+                                            sampler.run(std::span<const double>(grid), std::span<const int>(orders),
+                                                        pr.continuous_oracle.model(fit_target::noise), x, mu);
+                                        },
+                                        false);
+                                }
+                                return out;
+                            }});
+        }
+        for (const auto scope : {mrsolve::tolerance_scope::global, mrsolve::tolerance_scope::per_step}) {
+            const std::string scope_name = scope == mrsolve::tolerance_scope::global ? "global" : "per_step";
+            jobs.push_back({"adaptive " + p_name + " " + scope_name + " on " + state_name + family, [scope, on_table] {
+                                const shared_problem& pr = problem();
+                                mrsolve::adaptive_options options;
+                                options.scope = scope;
+                                if (on_table) {
+                                    return run_driver<S>(
+                                        [&](const S& mu, bool) {
+                                            return mrsolve::adaptive_sampler<P, table_t, S>(pr.table, mu, options);
+                                        },
+                                        [&](auto& sampler, S& x, const S& mu, bool) {
+                                            sampler.run(100.0, 1.0, pr.table_oracle.model(fit_target::noise), x, mu);
+                                        },
+                                        true);
+                                }
+                                return run_driver<S>(
+                                    [&](const S& mu, bool) {
+                                        return mrsolve::adaptive_sampler<P, continuous_t, S>(pr.continuous, mu, options);
+                                    },
+                                    [&](auto& sampler, S& x, const S& mu, bool) {
+                                        sampler.run(100.0, 1.0, pr.continuous_oracle.model(fit_target::noise), x, mu);
+                                    },
+                                    false);
+                            }});
+        }
+    }
+}
+
+std::vector<job> driver_jobs() {
+    std::vector<job> jobs;
+    add_driver_jobs<std::vector<double>, data_prediction>(jobs, "std::vector<double>", "data");
+    add_driver_jobs<std::vector<float>, noise_prediction>(jobs, "std::vector<float>", "noise");
+    add_driver_jobs<Eigen::VectorXd, noise_prediction>(jobs, "Eigen::VectorXd", "noise");
+    add_driver_jobs<Eigen::VectorXf, data_prediction>(jobs, "Eigen::VectorXf", "data");
+    return jobs;
+}
+
+}  // namespace
+
+TEST_CASE("threads running singlestep and adaptive samplers at once match the single-threaded results bitwise") {
+    const shared_problem& p = problem();  // built before any thread starts
+    (void)p;
+    const std::vector<job> jobs = driver_jobs();
+    REQUIRE(jobs.size() == 4 * 2 * 5);
+    std::vector<std::vector<double>> reference(jobs.size());
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        CAPTURE(jobs[j].name);
+        reference[j] = jobs[j].run();
+        REQUIRE(reference[j].size() == dim);  // empty: a reused sampler gave a different result
+        for (const double v : reference[j]) REQUIRE(std::isfinite(v));
+    }
+    std::vector<std::vector<std::vector<double>>> results(threads, std::vector<std::vector<double>>(jobs.size()));
+    std::atomic<int> ready{0};
+    {
+        std::vector<std::thread> pool;
+        for (int w = 0; w < threads; ++w) {
+            pool.emplace_back([&, w] {
+                ready.fetch_add(1);
+                while (ready.load() < threads) std::this_thread::yield();
+                for (std::size_t k = 0; k < jobs.size(); ++k) {
+                    const std::size_t j = (k + static_cast<std::size_t>(w) * jobs.size() / threads) % jobs.size();
+                    results[static_cast<std::size_t>(w)][j] = jobs[j].run();
+                }
+            });
+        }
+        for (auto& t : pool) t.join();
+    }
+    int mismatches = 0;
+    for (int w = 0; w < threads; ++w)
+        for (std::size_t j = 0; j < jobs.size(); ++j)
+            if (!bitwise_equal(results[static_cast<std::size_t>(w)][j], reference[j])) {
+                ++mismatches;
+                MESSAGE("thread ", w, ": ", jobs[j].name, " differs from the single-threaded result");
+            }
+    CHECK(mismatches == 0);
+}
+
+namespace {
+
 /// Samples elements [first, first + count) of the diagonal problem on the tables, as an independent
 /// problem: its own oracle over those elements, and the noise of those element indices.
 template <class T, class Method>

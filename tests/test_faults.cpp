@@ -1,6 +1,7 @@
-// Faults from the network (issue 6): a model that returns NaN/Inf at step k, throws, or writes an output of
+// Faults from the network: a model that returns NaN/Inf at step k, throws, or writes an output of
 // the wrong size. Each gets the documented behaviour (sample.hpp, docs/reliability.md section 6), for an
-// ODE, an SDE and baseline solvers on std::vector states: the step index k, the time, what the caller's x
+// ODE, an SDE, baseline solvers and the singlestep and adaptive samplers on std::vector states: the step
+// index k (the stage for singlestep steps), the time, what the caller's x
 // holds afterwards, and the alternative policy sample_options::on_fault = fault_policy::stop (return a
 // status with the last finite state). This binary also counts allocations: the stop policy's run() must
 // not allocate either.
@@ -419,6 +420,168 @@ TEST_CASE("fault policy stop: run() allocates nothing, with or without a fault")
     CHECK(p->size() == 16);
     delete p;
     CHECK(allocations.load() - before >= 1);
+}
+
+
+namespace {
+
+/// The step orders of the singlestep runs over grid10: 20 model calls, every order at several positions.
+const std::vector<int> ss_orders{3, 2, 1, 3, 2, 1, 2, 3, 1, 2};
+
+/// The model calls made before step k (1-based) of a singlestep run with ss_orders.
+int calls_before(int k) {
+    int calls = 0;
+    for (int i = 0; i + 1 < k; ++i) calls += ss_orders[static_cast<std::size_t>(i)];
+    return calls;
+}
+
+/// Runs the first `steps` steps of grid10 with a singlestep_sampler (all of them by default).
+template <class P = data_prediction>
+mrsolve::singlestep_result run_singlestep(mrsolve::singlestep_sampler<P, table_t, vec>& s, faulty_model& model, vec& x,
+                                          int steps = 10) {
+    return s.run(std::span<const double>(grid10.data(), static_cast<std::size_t>(steps) + 1),
+                 std::span<const int>(ss_orders.data(), static_cast<std::size_t>(steps)), model, x, mu4);
+}
+
+/// x_{t_steps} of the fault-free singlestep run (x4 for steps = 0).
+template <class P = data_prediction>
+vec singlestep_state_after(int steps, mrsolve::singlestep_options options = {}) {
+    vec x = x4;
+    if (steps == 0) return x;
+    mrsolve::singlestep_sampler<P, table_t, vec> s(table(), x, options);
+    faulty_model model{toy(options.fit)};
+    run_singlestep(s, model, x, steps);
+    return x;
+}
+
+/// throw_error for a NaN/Inf model output at stage `stage` of singlestep step k: step, stage and time named.
+template <class P>
+void check_singlestep_throw(int k, int stage, double value, mrsolve::singlestep_options options = {}) {
+    CAPTURE(k);
+    CAPTURE(stage);
+    CAPTURE(value);
+    CAPTURE(options.thresholding.has_value());
+    const int call = calls_before(k) + stage;
+    vec x = x4;
+    mrsolve::singlestep_sampler<P, table_t, vec> s(table(), x, options);
+    faulty_model model{toy(options.fit), fault::value, call, value};
+    try {
+        run_singlestep(s, model, x);
+        FAIL("no exception");
+    } catch (const mrsolve::non_finite_error& e) {
+        CHECK(e.step() == k);
+        const std::string expected = "model output at step " + std::to_string(k) + " (stage " + std::to_string(stage);
+        CHECK(std::string(e.what()).find(expected) != std::string::npos);
+        if (stage == 1) {
+            CHECK(e.time() == grid10[static_cast<std::size_t>(k) - 1]);
+        } else {  // an inner stage, strictly inside the step
+            CHECK(e.time() < grid10[static_cast<std::size_t>(k) - 1]);
+            CHECK(e.time() > grid10[static_cast<std::size_t>(k)]);
+        }
+    }
+    CHECK(model.calls == call);  // the run stopped at the faulty evaluation
+}
+
+}  // namespace
+
+TEST_CASE("singlestep_sampler: a NaN/Inf model output at any stage of step k throws non_finite_error naming k, the stage and its time") {
+    mrsolve::singlestep_options thresholded;
+    thresholded.fit = mrsolve::fit_target::data;
+    thresholded.thresholding = mrsolve::dynamic_thresholding{0.995, 1.5, 2};
+    for (const double bad : {NaN_, Inf_, -Inf_}) {
+        for (const int k : {1, 2, 3, 4, 10}) {
+            for (int stage = 1; stage <= ss_orders[static_cast<std::size_t>(k) - 1]; ++stage) {
+                check_singlestep_throw<data_prediction>(k, stage, bad);
+                check_singlestep_throw<noise_prediction>(k, stage, bad);
+                check_singlestep_throw<data_prediction>(k, stage, bad, thresholded);
+            }
+        }
+    }
+}
+
+TEST_CASE("singlestep_sampler: a model that throws or returns the wrong size at step k leaves x = x_{t_{k-1}}, the sampler reusable") {
+    const vec clean = singlestep_state_after(10);
+    for (const int k : {1, 4, 8, 10}) {
+        for (int stage = 1; stage <= ss_orders[static_cast<std::size_t>(k) - 1]; ++stage) {
+            CAPTURE(k);
+            CAPTURE(stage);
+            const int call = calls_before(k) + stage;
+            const vec before = singlestep_state_after(k - 1);
+            vec x = x4;
+            mrsolve::singlestep_sampler<data_prediction, table_t, vec> s(table(), x);
+            faulty_model throwing{toy(), fault::exception, call};
+            try {
+                run_singlestep(s, throwing, x);
+                FAIL("no exception");
+            } catch (const network_failure& e) {
+                CHECK(e.call == call);  // the model's own exception, unchanged
+            }
+            CHECK(x == before);  // the stages write the workspace; x is written by the step's last pass only
+            faulty_model resizing{toy(), fault::size, call, NaN_, 7};
+            x = x4;
+            try {
+                run_singlestep(s, resizing, x);
+                FAIL("no exception");
+            } catch (const mrsolve::invalid_argument& e) {
+                const std::string what = e.what();
+                CHECK(what.find("the model output at step " + std::to_string(k) + " (t = ") != std::string::npos);
+                CHECK(what.find("has size 7, expected 4") != std::string::npos);
+            }
+            CHECK(x == before);
+            // The same sampler with a working model gives the fault-free result.
+            faulty_model working{toy()};
+            x = x4;
+            run_singlestep(s, working, x);
+            CHECK(x == clean);
+        }
+    }
+}
+
+TEST_CASE("adaptive_sampler: NaN/Inf, a throwing model and a wrong size at trial k; x stays finite and the sampler reusable") {
+    const auto clean = [] {
+        vec x = x4;
+        mrsolve::adaptive_sampler<data_prediction, table_t, vec> s(table(), x);
+        faulty_model model{toy()};
+        s.run(100.0, 10.0, model, x, mu4);
+        return x;
+    }();
+    REQUIRE(all_finite(clean));
+    for (const int call : {1, 2, 3, 5, 9}) {
+        CAPTURE(call);
+        const int trial = (call - 1) / 3 + 1;  // order 3: three calls per trial
+        vec x = x4;
+        mrsolve::adaptive_sampler<data_prediction, table_t, vec> s(table(), x);
+        for (const double bad : {NaN_, Inf_, -Inf_}) {
+            CAPTURE(bad);
+            x = x4;
+            faulty_model model{toy(), fault::value, call, bad};
+            try {
+                s.run(100.0, 10.0, model, x, mu4);
+                FAIL("no exception");
+            } catch (const mrsolve::non_finite_error& e) {
+                CHECK(e.step() == trial);
+                const std::string expected = "model output at step " + std::to_string(trial) + " (stage " +
+                                             std::to_string((call - 1) % 3 + 1);
+                CHECK(std::string(e.what()).find(expected) != std::string::npos);
+            }
+            CHECK(model.calls == call);
+            CHECK(all_finite(x));  // the last accepted state
+        }
+        x = x4;
+        faulty_model throwing{toy(), fault::exception, call};
+        CHECK_THROWS_AS(s.run(100.0, 10.0, throwing, x, mu4), network_failure);
+        CHECK(all_finite(x));
+        x = x4;
+        faulty_model resizing{toy(), fault::size, call, NaN_, 2};
+        CHECK_THROWS_WITH_AS(s.run(100.0, 10.0, resizing, x, mu4),
+                             doctest::Contains(("the model output at step " + std::to_string(trial) + " (t = ").c_str()),
+                             mrsolve::invalid_argument);
+        CHECK(all_finite(x));
+        x = x4;
+        faulty_model working{toy()};
+        s.run(100.0, 10.0, working, x, mu4);
+        CHECK(x == clean);
+    }
 }
 
 }  // namespace test_faults
