@@ -533,6 +533,9 @@ TEST_CASE("every driver rejects an out-of-range enumerator in its options, namin
         ss.fit = static_cast<mrsolve::fit_target>(bad);
         check([&] { return run_singlestep(ss); }, "singlestep_options::fit is not a fit_target: " + value);
         check([&] { return run_singlestep<noise_prediction>(ss); }, "singlestep_options::fit is not a fit_target: " + value);
+        ss = {};
+        ss.on_fault = static_cast<mrsolve::fault_policy>(bad);
+        check([&] { return run_singlestep(ss); }, "singlestep_options::on_fault is not a fault_policy: " + value);
         mrsolve::adaptive_options ad;
         ad.fit = static_cast<mrsolve::fit_target>(bad);
         check([&] { return run_adaptive(ad); }, "adaptive_options::fit is not a fit_target: " + value);
@@ -542,15 +545,20 @@ TEST_CASE("every driver rejects an out-of-range enumerator in its options, namin
         ad = {};
         ad.scope = static_cast<mrsolve::tolerance_scope>(bad);
         check([&] { return run_adaptive(ad); }, "adaptive_options::scope is not a tolerance_scope: " + value);
+        ad = {};
+        ad.on_fault = static_cast<mrsolve::fault_policy>(bad);
+        check([&] { return run_adaptive(ad); }, "adaptive_options::on_fault is not a fault_policy: " + value);
     }
     // The last enumerator of each is accepted (the range check is not off by one).
     mrsolve::adaptive_options last;
     last.controller = mrsolve::step_controller::proportional_integral;
     last.scope = mrsolve::tolerance_scope::per_step;
     last.fit = mrsolve::fit_target::velocity;
+    last.on_fault = mrsolve::fault_policy::stop;
     CHECK_NOTHROW(run_adaptive(last, x4, mu4, table(), toy(table(), mrsolve::fit_target::velocity)));
     mrsolve::singlestep_options velocity;
     velocity.fit = mrsolve::fit_target::velocity;
+    velocity.on_fault = mrsolve::fault_policy::stop;
     CHECK_NOTHROW(run_singlestep(velocity, x4, mu4, table(), toy(table(), mrsolve::fit_target::velocity)));
 }
 
