@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
@@ -440,6 +441,59 @@ TEST_CASE_TEMPLATE("splitting the state across 2, 3, 5 or 8 threads gives the on
     check_thread_count_independence<T>(mrsolve::euler_maruyama{});
     check_thread_count_independence<T>(mrsolve::heun_ode{});
     check_thread_count_independence<T>(mrsolve::posterior_sampling{});
+}
+
+namespace {
+
+/// The singlestep sampler on elements [first, first + count) of the diagonal problem on the tables, as an
+/// independent problem (its own oracle over those elements). Its passes and the oracle are element-wise.
+template <class T, class P>
+std::vector<double> singlestep_slice(int order, std::size_t first, std::size_t count) {
+    const shared_problem& p = problem();
+    const auto mean = data_mean(), sd = data_std();
+    const mrsolve::gaussian_diagonal_oracle<table_t> oracle(
+        p.table, std::vector<double>(mean.begin() + first, mean.begin() + first + count),
+        std::vector<double>(sd.begin() + first, sd.begin() + first + count));
+    std::vector<T> x(count), mu(count);
+    for (std::size_t j = 0; j < count; ++j) {
+        x[j] = static_cast<T>(p.table_start[first + j]);
+        mu[j] = static_cast<T>(p.mu[first + j]);
+    }
+    const std::vector<int> orders = mrsolve::singlestep_orders(nfe, order);
+    const auto grid = make_grid(p.table, schedule_kind::linear_lambda, static_cast<int>(orders.size()));
+    mrsolve::singlestep_sampler<P, table_t, std::vector<T>> sampler(p.table, x);
+    sampler.run(std::span<const double>(grid), std::span<const int>(orders), oracle.model(fit_target::noise), x, mu);
+    return std::vector<double>(x.begin(), x.end());
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("singlestep: splitting the state across 2, 3, 5 or 8 threads gives the one-thread result bitwise", T,
+                   float, double) {
+    const auto check = [](auto parameterization, int order) {
+        using P = decltype(parameterization);
+        CAPTURE(order);
+        const bool data = std::is_same_v<P, data_prediction>;
+        CAPTURE(data);
+        const std::vector<double> whole = singlestep_slice<T, P>(order, 0, dim);
+        for (const std::size_t workers : {std::size_t{2}, std::size_t{3}, std::size_t{5}, std::size_t{8}}) {
+            CAPTURE(workers);
+            std::vector<std::vector<double>> parts(workers);
+            std::vector<std::size_t> first(workers + 1);
+            for (std::size_t w = 0; w <= workers; ++w) first[w] = w * dim / workers;
+            std::vector<std::thread> pool;
+            for (std::size_t w = 0; w < workers; ++w)
+                pool.emplace_back([&, w] { parts[w] = singlestep_slice<T, P>(order, first[w], first[w + 1] - first[w]); });
+            for (auto& t : pool) t.join();
+            std::vector<double> joined;
+            for (const auto& part : parts) joined.insert(joined.end(), part.begin(), part.end());
+            CHECK(bitwise_equal(joined, whole));
+        }
+    };
+    for (const int order : {1, 2, 3}) {
+        check(data_prediction{}, order);
+        check(noise_prediction{}, order);
+    }
 }
 
 }  // namespace test_concurrency
