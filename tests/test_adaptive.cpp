@@ -395,7 +395,7 @@ TEST_CASE("adaptive: bad options and times throw, naming the value") {
     expect(o, "fac_max must be finite and > 1, got 0.5");
     o = {};
     o.scope = static_cast<tolerance_scope>(7);
-    expect(o, "invalid tolerance_scope value 7");
+    expect(o, "adaptive_options::scope is not a tolerance_scope: 7");
     mrsolve::adaptive_sampler<noise_prediction, continuous, state> s(g.family, g.x_T);
     const auto model = g.oracle.model(fit_target::noise);
     state x = g.x_T;

@@ -2,10 +2,12 @@
 // run() must not allocate (this binary counts every global operator new).
 #include <doctest/doctest.h>
 
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <mrsolve/mrsolve.hpp>
 #include <new>
+#include <span>
 #include <vector>
 
 #include "support/counting_new.hpp"
@@ -60,6 +62,69 @@ TEST_CASE_TEMPLATE("sampler::run allocates nothing", T, float, double) {
     thresholded.thresholding = dynamic_thresholding{0.995, 1.5, 3};
     CHECK(allocations_during_run<mr_ode<data_prediction>, T>({2}, thresholded) == 0);
     CHECK(allocations_during_run<mr_unipc<data_prediction>, T>({3}, thresholded) == 0);
+}
+
+namespace {
+
+/// The allocations of two runs of one singlestep_sampler (the first run included: the workspace is
+/// allocated by the constructor).
+template <class P, class T>
+std::array<long, 2> singlestep_allocations(mrsolve::singlestep_options options, int order) {
+    const mrsolve::irsde_table<double> family;
+    const std::vector<int> orders = mrsolve::singlestep_orders(20, order);
+    const auto grid = mrsolve::make_grid(family, mrsolve::schedule_kind::linspace, static_cast<int>(orders.size()));
+    std::vector<T> mu(3 * 32 * 32, T(0.5)), x(mu.size());
+    mrsolve::singlestep_sampler<P, mrsolve::irsde_table<double>, std::vector<T>> s(family, x, options);
+    std::array<long, 2> counts{};
+    for (long& count : counts) {
+        mrsolve::stationary_start(family, mu, x, 3);
+        const long before = allocations.load();
+        const auto result = s.run(std::span<const double>(grid), std::span<const int>(orders), linear_model<T>{}, x, mu);
+        count = allocations.load() - before;
+        CHECK(result.nfe == 20);
+    }
+    return counts;
+}
+
+/// The same for adaptive_sampler, over a whole run (every pass of the global scope).
+template <class P, class T>
+std::array<long, 2> adaptive_allocations(mrsolve::adaptive_options options) {
+    const mrsolve::irsde_table<double> family;
+    std::vector<T> mu(3 * 32 * 32, T(0.5)), x(mu.size());
+    mrsolve::adaptive_sampler<P, mrsolve::irsde_table<double>, std::vector<T>> s(family, x, options);
+    std::array<long, 2> counts{};
+    for (long& count : counts) {
+        mrsolve::stationary_start(family, mu, x, 3);
+        const long before = allocations.load();
+        const auto result = s.run(100.0, 1.0, linear_model<T>{}, x, mu);
+        count = allocations.load() - before;
+        CHECK(result.nfe > 0);
+        CHECK(result.accepted > 0);
+    }
+    return counts;
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("singlestep_sampler::run and adaptive_sampler::run allocate nothing", T, float, double) {
+    using namespace mrsolve;
+    using none = std::array<long, 2>;
+    CHECK(singlestep_allocations<data_prediction, T>({}, 3) == none{});
+    CHECK(singlestep_allocations<noise_prediction, T>({}, 2) == none{});
+    CHECK(singlestep_allocations<data_prediction, T>({}, 1) == none{});
+    singlestep_options thresholded;
+    thresholded.thresholding = dynamic_thresholding{0.995, 1.5, 3};
+    CHECK(singlestep_allocations<data_prediction, T>(thresholded, 3) == none{});
+    adaptive_options global;
+    CHECK(adaptive_allocations<data_prediction, T>(global) == none{});
+    adaptive_options per_step;
+    per_step.scope = tolerance_scope::per_step;
+    per_step.order = 2;
+    CHECK(adaptive_allocations<noise_prediction, T>(per_step) == none{});
+    adaptive_options adaptive_thresholded;
+    adaptive_thresholded.thresholding = dynamic_thresholding{0.995, 1.5, 3};
+    adaptive_thresholded.batch_items = 3;
+    CHECK(adaptive_allocations<data_prediction, T>(adaptive_thresholded) == none{});
 }
 
 TEST_CASE("the counter sees allocations (the test can fail)") {

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
@@ -244,6 +245,141 @@ TEST_CASE("threads sampling at once with shared families, grids, oracles and noi
 
 namespace {
 
+/// A singlestep or adaptive job on the tables (diagonal oracle) and on ir_sde (full oracle): a sampler
+/// built by the calling thread, run twice (reuse must not change the result).
+template <class S, class Make, class Run>
+std::vector<double> run_driver(const Make& make, const Run& run, bool on_table) {
+    const shared_problem& p = problem();
+    const S mu = to_state<S>(p.mu);
+    auto sampler = make(mu, on_table);
+    S x = to_state<S>(on_table ? p.table_start : p.continuous_start);
+    run(sampler, x, mu, on_table);
+    const std::vector<double> first = to_doubles(x);
+    x = to_state<S>(on_table ? p.table_start : p.continuous_start);
+    run(sampler, x, mu, on_table);
+    std::vector<double> second = to_doubles(x);
+    if (!bitwise_equal(first, second)) return {};
+    return second;
+}
+
+template <class S, class P>
+void add_driver_jobs(std::vector<job>& jobs, const std::string& state_name, const std::string& p_name) {
+    for (const bool on_table : {true, false}) {
+        const std::string family = on_table ? " / irsde_table, diagonal oracle" : " / ir_sde, full oracle";
+        for (const int order : {1, 2, 3}) {
+            jobs.push_back({"singlestep " + p_name + " order " + std::to_string(order) + " on " + state_name + family,
+                            [order, on_table] {
+                                const shared_problem& pr = problem();
+                                const std::vector<int> orders = mrsolve::singlestep_orders(nfe, order);
+                                std::vector<double> out;
+                                if (on_table) {
+                                    const auto grid = make_grid(pr.table, schedule_kind::linear_lambda,
+                                                                static_cast<int>(orders.size()));
+                                    out = run_driver<S>(
+                                        [&](const S& mu, bool) {
+                                            return mrsolve::singlestep_sampler<P, table_t, S>(pr.table, mu);
+                                        },
+                                        [&](auto& sampler, S& x, const S& mu, bool) {
+                                            sampler.run(std::span<const double>(grid), std::span<const int>(orders),
+                                                        pr.table_oracle.model(fit_target::noise), x, mu);
+                                        },
+                                        true);
+                                } else {
+                                    const auto grid = make_grid(pr.continuous, schedule_kind::karras_n,
+                                                                static_cast<int>(orders.size()));
+                                    out = run_driver<S>(
+                                        [&](const S& mu, bool) {
+                                            return mrsolve::singlestep_sampler<P, continuous_t, S>(pr.continuous, mu);
+                                        },
+                                        [&](auto& sampler, S& x, const S& mu, bool) {
+                                            sampler.run(std::span<const double>(grid), std::span<const int>(orders),
+                                                        pr.continuous_oracle.model(fit_target::noise), x, mu);
+                                        },
+                                        false);
+                                }
+                                return out;
+                            }});
+        }
+        for (const auto scope : {mrsolve::tolerance_scope::global, mrsolve::tolerance_scope::per_step}) {
+            const std::string scope_name = scope == mrsolve::tolerance_scope::global ? "global" : "per_step";
+            jobs.push_back({"adaptive " + p_name + " " + scope_name + " on " + state_name + family, [scope, on_table] {
+                                const shared_problem& pr = problem();
+                                mrsolve::adaptive_options options;
+                                options.scope = scope;
+                                if (on_table) {
+                                    return run_driver<S>(
+                                        [&](const S& mu, bool) {
+                                            return mrsolve::adaptive_sampler<P, table_t, S>(pr.table, mu, options);
+                                        },
+                                        [&](auto& sampler, S& x, const S& mu, bool) {
+                                            sampler.run(100.0, 1.0, pr.table_oracle.model(fit_target::noise), x, mu);
+                                        },
+                                        true);
+                                }
+                                return run_driver<S>(
+                                    [&](const S& mu, bool) {
+                                        return mrsolve::adaptive_sampler<P, continuous_t, S>(pr.continuous, mu, options);
+                                    },
+                                    [&](auto& sampler, S& x, const S& mu, bool) {
+                                        sampler.run(100.0, 1.0, pr.continuous_oracle.model(fit_target::noise), x, mu);
+                                    },
+                                    false);
+                            }});
+        }
+    }
+}
+
+std::vector<job> driver_jobs() {
+    std::vector<job> jobs;
+    add_driver_jobs<std::vector<double>, data_prediction>(jobs, "std::vector<double>", "data");
+    add_driver_jobs<std::vector<float>, noise_prediction>(jobs, "std::vector<float>", "noise");
+    add_driver_jobs<Eigen::VectorXd, noise_prediction>(jobs, "Eigen::VectorXd", "noise");
+    add_driver_jobs<Eigen::VectorXf, data_prediction>(jobs, "Eigen::VectorXf", "data");
+    return jobs;
+}
+
+}  // namespace
+
+TEST_CASE("threads running singlestep and adaptive samplers at once match the single-threaded results bitwise") {
+    const shared_problem& p = problem();  // built before any thread starts
+    (void)p;
+    const std::vector<job> jobs = driver_jobs();
+    REQUIRE(jobs.size() == 4 * 2 * 5);
+    std::vector<std::vector<double>> reference(jobs.size());
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+        CAPTURE(jobs[j].name);
+        reference[j] = jobs[j].run();
+        REQUIRE(reference[j].size() == dim);  // empty: a reused sampler gave a different result
+        for (const double v : reference[j]) REQUIRE(std::isfinite(v));
+    }
+    std::vector<std::vector<std::vector<double>>> results(threads, std::vector<std::vector<double>>(jobs.size()));
+    std::atomic<int> ready{0};
+    {
+        std::vector<std::thread> pool;
+        for (int w = 0; w < threads; ++w) {
+            pool.emplace_back([&, w] {
+                ready.fetch_add(1);
+                while (ready.load() < threads) std::this_thread::yield();
+                for (std::size_t k = 0; k < jobs.size(); ++k) {
+                    const std::size_t j = (k + static_cast<std::size_t>(w) * jobs.size() / threads) % jobs.size();
+                    results[static_cast<std::size_t>(w)][j] = jobs[j].run();
+                }
+            });
+        }
+        for (auto& t : pool) t.join();
+    }
+    int mismatches = 0;
+    for (int w = 0; w < threads; ++w)
+        for (std::size_t j = 0; j < jobs.size(); ++j)
+            if (!bitwise_equal(results[static_cast<std::size_t>(w)][j], reference[j])) {
+                ++mismatches;
+                MESSAGE("thread ", w, ": ", jobs[j].name, " differs from the single-threaded result");
+            }
+    CHECK(mismatches == 0);
+}
+
+namespace {
+
 /// Samples elements [first, first + count) of the diagonal problem on the tables, as an independent
 /// problem: its own oracle over those elements, and the noise of those element indices.
 template <class T, class Method>
@@ -305,6 +441,59 @@ TEST_CASE_TEMPLATE("splitting the state across 2, 3, 5 or 8 threads gives the on
     check_thread_count_independence<T>(mrsolve::euler_maruyama{});
     check_thread_count_independence<T>(mrsolve::heun_ode{});
     check_thread_count_independence<T>(mrsolve::posterior_sampling{});
+}
+
+namespace {
+
+/// The singlestep sampler on elements [first, first + count) of the diagonal problem on the tables, as an
+/// independent problem (its own oracle over those elements). Its passes and the oracle are element-wise.
+template <class T, class P>
+std::vector<double> singlestep_slice(int order, std::size_t first, std::size_t count) {
+    const shared_problem& p = problem();
+    const auto mean = data_mean(), sd = data_std();
+    const mrsolve::gaussian_diagonal_oracle<table_t> oracle(
+        p.table, std::vector<double>(mean.begin() + first, mean.begin() + first + count),
+        std::vector<double>(sd.begin() + first, sd.begin() + first + count));
+    std::vector<T> x(count), mu(count);
+    for (std::size_t j = 0; j < count; ++j) {
+        x[j] = static_cast<T>(p.table_start[first + j]);
+        mu[j] = static_cast<T>(p.mu[first + j]);
+    }
+    const std::vector<int> orders = mrsolve::singlestep_orders(nfe, order);
+    const auto grid = make_grid(p.table, schedule_kind::linear_lambda, static_cast<int>(orders.size()));
+    mrsolve::singlestep_sampler<P, table_t, std::vector<T>> sampler(p.table, x);
+    sampler.run(std::span<const double>(grid), std::span<const int>(orders), oracle.model(fit_target::noise), x, mu);
+    return std::vector<double>(x.begin(), x.end());
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("singlestep: splitting the state across 2, 3, 5 or 8 threads gives the one-thread result bitwise", T,
+                   float, double) {
+    const auto check = [](auto parameterization, int order) {
+        using P = decltype(parameterization);
+        CAPTURE(order);
+        const bool data = std::is_same_v<P, data_prediction>;
+        CAPTURE(data);
+        const std::vector<double> whole = singlestep_slice<T, P>(order, 0, dim);
+        for (const std::size_t workers : {std::size_t{2}, std::size_t{3}, std::size_t{5}, std::size_t{8}}) {
+            CAPTURE(workers);
+            std::vector<std::vector<double>> parts(workers);
+            std::vector<std::size_t> first(workers + 1);
+            for (std::size_t w = 0; w <= workers; ++w) first[w] = w * dim / workers;
+            std::vector<std::thread> pool;
+            for (std::size_t w = 0; w < workers; ++w)
+                pool.emplace_back([&, w] { parts[w] = singlestep_slice<T, P>(order, first[w], first[w + 1] - first[w]); });
+            for (auto& t : pool) t.join();
+            std::vector<double> joined;
+            for (const auto& part : parts) joined.insert(joined.end(), part.begin(), part.end());
+            CHECK(bitwise_equal(joined, whole));
+        }
+    };
+    for (const int order : {1, 2, 3}) {
+        check(data_prediction{}, order);
+        check(noise_prediction{}, order);
+    }
 }
 
 }  // namespace test_concurrency

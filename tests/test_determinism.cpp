@@ -143,6 +143,72 @@ std::uint64_t check_all_solvers() {
     return hash;
 }
 
+/// One singlestep or adaptive run from x_T = μ + σ_∞ z (seed 3). `run(sampler, x, mu)` runs a sampler that
+/// `make(mu)` builds. Deterministic drivers: no seed, so the checks are fresh against reused samplers and
+/// runs with other work in between.
+template <class S, class Make, class Run>
+void check_driver_repeatable(const char* name, const Make& make, const Run& run, std::uint64_t& hash) {
+    CAPTURE(name);
+    const S mu = condition<S>();
+    const auto fresh = [&] {
+        S x = make_state<S>();
+        mrsolve::stationary_start(table(), mu, x, 3);
+        auto sampler = make(mu);
+        run(sampler, x, mu);
+        return bits(x);
+    };
+    const auto first = fresh();
+    for (int repeat = 0; repeat < 3; ++repeat) {
+        (void)run_fresh<S>(mrsolve::mr_sde<noise_prediction>{1}, 7, schedule_kind::karras_n);
+        CHECK(fresh() == first);
+    }
+    // One sampler reused, with another start state in between.
+    auto sampler = make(mu);
+    S x = make_state<S>();
+    for (const std::uint64_t start_seed : {3, 11, 3}) {
+        mrsolve::stationary_start(table(), mu, x, start_seed);
+        run(sampler, x, mu);
+        if (start_seed == 3) CHECK(bits(x) == first);
+        else CHECK(bits(x) != first);
+    }
+    hash = fnv1a(first, hash);
+}
+
+template <class S>
+std::uint64_t check_singlestep_and_adaptive() {
+    std::uint64_t hash = 1469598103934665603ull;
+    const auto singlestep = [&](auto parameterization, int order, mrsolve::singlestep_options options, const char* name) {
+        using P = decltype(parameterization);
+        const std::vector<int> orders = mrsolve::singlestep_orders(12, order);
+        const auto grid = make_grid(table(), schedule_kind::linspace, static_cast<int>(orders.size()));
+        check_driver_repeatable<S>(
+            name, [&](const S& mu) { return mrsolve::singlestep_sampler<P, table_t, S>(table(), mu, options); },
+            [&](auto& sampler, S& x, const S& mu) {
+                CHECK(sampler.run(std::span<const double>(grid), std::span<const int>(orders),
+                                  oracle().model(options.fit), x, mu).nfe == 12);
+            },
+            hash);
+    };
+    const auto adaptive = [&](auto parameterization, mrsolve::adaptive_options options, const char* name) {
+        using P = decltype(parameterization);
+        check_driver_repeatable<S>(
+            name, [&](const S& mu) { return mrsolve::adaptive_sampler<P, table_t, S>(table(), mu, options); },
+            [&](auto& sampler, S& x, const S& mu) { CHECK(sampler.run(100.0, 1.0, oracle().model(options.fit), x, mu).nfe > 0); },
+            hash);
+    };
+    singlestep(data_prediction{}, 3, {}, "singlestep data 3");
+    singlestep(noise_prediction{}, 2, {}, "singlestep noise 2");
+    mrsolve::singlestep_options thresholded;
+    thresholded.thresholding = mrsolve::dynamic_thresholding{0.995, 1.5, 2};
+    singlestep(data_prediction{}, 3, thresholded, "singlestep data 3 thresholding");
+    adaptive(data_prediction{}, {}, "adaptive data 3 global");
+    mrsolve::adaptive_options per_step;
+    per_step.scope = mrsolve::tolerance_scope::per_step;
+    per_step.order = 2;
+    adaptive(noise_prediction{}, per_step, "adaptive noise 2 per_step");
+    return hash;
+}
+
 }  // namespace
 
 TEST_CASE("same seed, same bits: repeated runs on std::vector and Eigen states, float and double") {
@@ -159,6 +225,19 @@ TEST_CASE("same seed, same bits: repeated runs on std::vector and Eigen states, 
     CHECK(vf == af);
     CHECK(vd != vf);
     MESSAGE("result hashes (compare across builds): double ", vd, ", float ", vf);
+}
+
+TEST_CASE("singlestep and adaptive samplers: same input, same bits, on std::vector and Eigen states, float and double") {
+    const std::uint64_t vd = check_singlestep_and_adaptive<std::vector<double>>();
+    const std::uint64_t vf = check_singlestep_and_adaptive<std::vector<float>>();
+    const std::uint64_t ed = check_singlestep_and_adaptive<Eigen::VectorXd>();
+    const std::uint64_t md = check_singlestep_and_adaptive<Eigen::MatrixXd>();
+    const std::uint64_t af = check_singlestep_and_adaptive<Eigen::ArrayXXf>();
+    CHECK(vd == ed);
+    CHECK(vd == md);
+    CHECK(vf == af);
+    CHECK(vd != vf);
+    MESSAGE("singlestep/adaptive result hashes (compare across builds): double ", vd, ", float ", vf);
 }
 
 }  // namespace test_determinism

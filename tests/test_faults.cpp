@@ -1,11 +1,13 @@
-// Faults from the network (issue 6): a model that returns NaN/Inf at step k, throws, or writes an output of
+// Faults from the network: a model that returns NaN/Inf at step k, throws, or writes an output of
 // the wrong size. Each gets the documented behaviour (sample.hpp, docs/reliability.md section 6), for an
-// ODE, an SDE and baseline solvers on std::vector states: the step index k, the time, what the caller's x
+// ODE, an SDE, baseline solvers and the singlestep and adaptive samplers on std::vector states: the step
+// index k (the stage for singlestep steps), the time, what the caller's x
 // holds afterwards, and the alternative policy sample_options::on_fault = fault_policy::stop (return a
 // status with the last finite state). This binary also counts allocations: the stop policy's run() must
 // not allocate either.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -419,6 +421,374 @@ TEST_CASE("fault policy stop: run() allocates nothing, with or without a fault")
     CHECK(p->size() == 16);
     delete p;
     CHECK(allocations.load() - before >= 1);
+}
+
+
+namespace {
+
+/// The step orders of the singlestep runs over grid10: 20 model calls, every order at several positions.
+const std::vector<int> ss_orders{3, 2, 1, 3, 2, 1, 2, 3, 1, 2};
+
+/// The model calls made before step k (1-based) of a singlestep run with ss_orders.
+int calls_before(int k) {
+    int calls = 0;
+    for (int i = 0; i + 1 < k; ++i) calls += ss_orders[static_cast<std::size_t>(i)];
+    return calls;
+}
+
+/// Runs the first `steps` steps of grid10 with a singlestep_sampler (all of them by default).
+template <class P = data_prediction>
+mrsolve::singlestep_result run_singlestep(mrsolve::singlestep_sampler<P, table_t, vec>& s, faulty_model& model, vec& x,
+                                          int steps = 10) {
+    return s.run(std::span<const double>(grid10.data(), static_cast<std::size_t>(steps) + 1),
+                 std::span<const int>(ss_orders.data(), static_cast<std::size_t>(steps)), model, x, mu4);
+}
+
+/// x_{t_steps} of the fault-free singlestep run (x4 for steps = 0).
+template <class P = data_prediction>
+vec singlestep_state_after(int steps, mrsolve::singlestep_options options = {}) {
+    vec x = x4;
+    if (steps == 0) return x;
+    mrsolve::singlestep_sampler<P, table_t, vec> s(table(), x, options);
+    faulty_model model{toy(options.fit)};
+    run_singlestep(s, model, x, steps);
+    return x;
+}
+
+/// throw_error for a NaN/Inf model output at stage `stage` of singlestep step k: step, stage and time named.
+template <class P>
+void check_singlestep_throw(int k, int stage, double value, mrsolve::singlestep_options options = {}) {
+    CAPTURE(k);
+    CAPTURE(stage);
+    CAPTURE(value);
+    CAPTURE(options.thresholding.has_value());
+    const int call = calls_before(k) + stage;
+    vec x = x4;
+    mrsolve::singlestep_sampler<P, table_t, vec> s(table(), x, options);
+    faulty_model model{toy(options.fit), fault::value, call, value};
+    try {
+        run_singlestep(s, model, x);
+        FAIL("no exception");
+    } catch (const mrsolve::non_finite_error& e) {
+        CHECK(e.step() == k);
+        const std::string expected = "model output at step " + std::to_string(k) + " (stage " + std::to_string(stage);
+        CHECK(std::string(e.what()).find(expected) != std::string::npos);
+        if (stage == 1) {
+            CHECK(e.time() == grid10[static_cast<std::size_t>(k) - 1]);
+        } else {  // an inner stage, strictly inside the step
+            CHECK(e.time() < grid10[static_cast<std::size_t>(k) - 1]);
+            CHECK(e.time() > grid10[static_cast<std::size_t>(k)]);
+        }
+    }
+    CHECK(model.calls == call);  // the run stopped at the faulty evaluation
+}
+
+}  // namespace
+
+TEST_CASE("singlestep_sampler: a NaN/Inf model output at any stage of step k throws non_finite_error naming k, the stage and its time") {
+    mrsolve::singlestep_options thresholded;
+    thresholded.fit = mrsolve::fit_target::data;
+    thresholded.thresholding = mrsolve::dynamic_thresholding{0.995, 1.5, 2};
+    for (const double bad : {NaN_, Inf_, -Inf_}) {
+        for (const int k : {1, 2, 3, 4, 10}) {
+            for (int stage = 1; stage <= ss_orders[static_cast<std::size_t>(k) - 1]; ++stage) {
+                check_singlestep_throw<data_prediction>(k, stage, bad);
+                check_singlestep_throw<noise_prediction>(k, stage, bad);
+                check_singlestep_throw<data_prediction>(k, stage, bad, thresholded);
+            }
+        }
+    }
+}
+
+TEST_CASE("singlestep_sampler: a model that throws or returns the wrong size at step k leaves x = x_{t_{k-1}}, the sampler reusable") {
+    const vec clean = singlestep_state_after(10);
+    for (const int k : {1, 4, 8, 10}) {
+        for (int stage = 1; stage <= ss_orders[static_cast<std::size_t>(k) - 1]; ++stage) {
+            CAPTURE(k);
+            CAPTURE(stage);
+            const int call = calls_before(k) + stage;
+            const vec before = singlestep_state_after(k - 1);
+            vec x = x4;
+            mrsolve::singlestep_sampler<data_prediction, table_t, vec> s(table(), x);
+            faulty_model throwing{toy(), fault::exception, call};
+            try {
+                run_singlestep(s, throwing, x);
+                FAIL("no exception");
+            } catch (const network_failure& e) {
+                CHECK(e.call == call);  // the model's own exception, unchanged
+            }
+            CHECK(x == before);  // the stages write the workspace; x is written by the step's last pass only
+            faulty_model resizing{toy(), fault::size, call, NaN_, 7};
+            x = x4;
+            try {
+                run_singlestep(s, resizing, x);
+                FAIL("no exception");
+            } catch (const mrsolve::invalid_argument& e) {
+                const std::string what = e.what();
+                CHECK(what.find("the model output at step " + std::to_string(k) + " (t = ") != std::string::npos);
+                CHECK(what.find("has size 7, expected 4") != std::string::npos);
+            }
+            CHECK(x == before);
+            // The same sampler with a working model gives the fault-free result.
+            faulty_model working{toy()};
+            x = x4;
+            run_singlestep(s, working, x);
+            CHECK(x == clean);
+        }
+    }
+}
+
+TEST_CASE("adaptive_sampler: NaN/Inf, a throwing model and a wrong size at trial k; x stays finite and the sampler reusable") {
+    const auto clean = [] {
+        vec x = x4;
+        mrsolve::adaptive_sampler<data_prediction, table_t, vec> s(table(), x);
+        faulty_model model{toy()};
+        s.run(100.0, 10.0, model, x, mu4);
+        return x;
+    }();
+    REQUIRE(all_finite(clean));
+    for (const int call : {1, 2, 3, 5, 9}) {
+        CAPTURE(call);
+        const int trial = (call - 1) / 3 + 1;  // order 3: three calls per trial
+        vec x = x4;
+        mrsolve::adaptive_sampler<data_prediction, table_t, vec> s(table(), x);
+        for (const double bad : {NaN_, Inf_, -Inf_}) {
+            CAPTURE(bad);
+            x = x4;
+            faulty_model model{toy(), fault::value, call, bad};
+            try {
+                s.run(100.0, 10.0, model, x, mu4);
+                FAIL("no exception");
+            } catch (const mrsolve::non_finite_error& e) {
+                CHECK(e.step() == trial);
+                const std::string expected = "model output at step " + std::to_string(trial) + " (stage " +
+                                             std::to_string((call - 1) % 3 + 1);
+                CHECK(std::string(e.what()).find(expected) != std::string::npos);
+            }
+            CHECK(model.calls == call);
+            CHECK(all_finite(x));  // the last accepted state
+        }
+        x = x4;
+        faulty_model throwing{toy(), fault::exception, call};
+        CHECK_THROWS_AS(s.run(100.0, 10.0, throwing, x, mu4), network_failure);
+        CHECK(all_finite(x));
+        x = x4;
+        faulty_model resizing{toy(), fault::size, call, NaN_, 2};
+        CHECK_THROWS_WITH_AS(s.run(100.0, 10.0, resizing, x, mu4),
+                             doctest::Contains(("the model output at step " + std::to_string(trial) + " (t = ").c_str()),
+                             mrsolve::invalid_argument);
+        CHECK(all_finite(x));
+        x = x4;
+        faulty_model working{toy()};
+        s.run(100.0, 10.0, working, x, mu4);
+        CHECK(x == clean);
+    }
+}
+
+namespace {
+
+/// A singlestep run over grid10 with a recording observer: states[0] = x4, states[i] = x after step i.
+template <class P = data_prediction>
+struct singlestep_fault_run {
+    mrsolve::singlestep_options options{};
+    std::vector<vec> states{};
+    vec x = x4;
+
+    mrsolve::singlestep_result operator()(faulty_model& model) {
+        states.assign(1, x4);
+        x = x4;
+        mrsolve::singlestep_sampler<P, table_t, vec> s(table(), x, options);
+        return s.run(std::span<const double>(grid10), std::span<const int>(ss_orders), model, x, mu4, recorder{&states});
+    }
+};
+
+/// fault_policy::stop for a NaN/Inf model output at stage `stage` of singlestep step k.
+template <class P>
+void check_singlestep_stop(int k, int stage, double value, mrsolve::singlestep_options options = {}) {
+    CAPTURE(k);
+    CAPTURE(stage);
+    CAPTURE(value);
+    CAPTURE(options.thresholding.has_value());
+    options.on_fault = fault_policy::stop;
+    const int call = calls_before(k) + stage;
+    singlestep_fault_run<P> run{options};
+    faulty_model model{toy(options.fit), fault::value, call, value};
+    mrsolve::singlestep_result result;
+    REQUIRE_NOTHROW(result = run(model));
+    CHECK_FALSE(result.completed());
+    CHECK(result.status == sample_status::non_finite_model_output);
+    CHECK(result.fault_step == k);
+    CHECK(result.steps == k - 1);
+    CHECK(result.nfe == call);
+    CHECK(model.calls == call);
+    if (stage == 1) {
+        CHECK(result.fault_time == grid10[static_cast<std::size_t>(k) - 1]);
+    } else {
+        CHECK(result.fault_time < grid10[static_cast<std::size_t>(k) - 1]);
+        CHECK(result.fault_time > grid10[static_cast<std::size_t>(k)]);
+    }
+    REQUIRE(run.states.size() == static_cast<std::size_t>(k));  // the observer saw steps 1 … k − 1
+    CHECK(all_finite(run.x));
+    CHECK(run.x == run.states.back());  // x_{t_{k−1}}, bitwise
+    options.on_fault = fault_policy::throw_error;
+    CHECK(run.x == singlestep_state_after<P>(k - 1, options));
+}
+
+}  // namespace
+
+TEST_CASE("singlestep_sampler, fault policy stop: a NaN/Inf model output at step k returns its status with x = x_{t_{k-1}}") {
+    mrsolve::singlestep_options thresholded;
+    thresholded.fit = mrsolve::fit_target::data;
+    thresholded.thresholding = mrsolve::dynamic_thresholding{0.995, 1.5, 2};
+    for (const double bad : {NaN_, Inf_, -Inf_}) {
+        for (const int k : {1, 2, 3, 4, 10}) {
+            for (int stage = 1; stage <= ss_orders[static_cast<std::size_t>(k) - 1]; ++stage) {
+                check_singlestep_stop<data_prediction>(k, stage, bad);
+                check_singlestep_stop<noise_prediction>(k, stage, bad);
+                check_singlestep_stop<data_prediction>(k, stage, bad, thresholded);
+            }
+        }
+    }
+}
+
+TEST_CASE("singlestep_sampler, fault policy stop: a state that overflows stops with non_finite_state; no fault: the throw_error run, bit for bit") {
+    // A huge finite output need not overflow a singlestep pass (its weight can be below one; the multistep
+    // loop stores q₀ on its own). A huge start element does: noise prediction scales x by α_t/α_s > 1.
+    REQUIRE(table().alpha(grid10[1]) > table().alpha(grid10[0]));
+    vec start = x4;
+    start[1] = std::numeric_limits<double>::max();
+    const auto zero_model = [](const vec&, const vec&, double, vec& out) { std::fill(out.begin(), out.end(), 0.0); };
+    for (const auto policy : {fault_policy::stop, fault_policy::throw_error}) {
+        mrsolve::singlestep_options options;
+        options.on_fault = policy;
+        vec x = start;
+        mrsolve::singlestep_sampler<noise_prediction, table_t, vec> s(table(), x, options);
+        if (policy == fault_policy::throw_error) {
+            CHECK_THROWS_WITH_AS(s.run(std::span<const double>(grid10), std::span<const int>(ss_orders), zero_model, x, mu4),
+                                 doctest::Contains("the state became NaN or Inf at step 1 (t = "), mrsolve::non_finite_error);
+            continue;
+        }
+        const auto result = s.run(std::span<const double>(grid10), std::span<const int>(ss_orders), zero_model, x, mu4);
+        CHECK(result.status == sample_status::non_finite_state);
+        CHECK(result.fault_step == 1);
+        CHECK(result.steps == 0);
+        CHECK(result.nfe == 1);  // the first stage state overflowed before the second evaluation
+        CHECK(result.fault_time < grid10[0]);  // that stage state's time, inside the step
+        CHECK(result.fault_time > grid10[1]);
+        CHECK(x == start);  // x_{t_0}, bitwise
+    }
+    for (const auto policy : {fault_policy::throw_error, fault_policy::stop}) {
+        singlestep_fault_run<noise_prediction> run;
+        run.options.on_fault = policy;
+        faulty_model model{toy()};
+        const auto result = run(model);
+        CHECK(result.completed());
+        CHECK(result.fault_step == 0);
+        CHECK(std::isnan(result.fault_time));
+        CHECK(result.steps == 10);
+        CHECK(result.nfe == 20);
+        CHECK(run.x == singlestep_state_after<noise_prediction>(10));
+        // The observer saw every step: x_{t_i} of the first i steps run alone.
+        REQUIRE(run.states.size() == 11);
+        for (int i = 0; i <= 10; ++i) CHECK(run.states[static_cast<std::size_t>(i)] == singlestep_state_after<noise_prediction>(i));
+    }
+}
+
+TEST_CASE("singlestep_sampler observer: step, steps, time, lambda and the first stage's model output") {
+    vec x = x4;
+    mrsolve::singlestep_sampler<data_prediction, table_t, vec> s(table(), x);
+    std::vector<int> steps_seen;
+    int calls = 0;
+    auto model = [&calls](const vec& xs, const vec& mu, double t, vec& out) {
+        ++calls;
+        toy()(xs, mu, t, out);
+        out[0] = t;  // marks which evaluation wrote the output
+    };
+    const auto observer = [&](const mrsolve::step_info<double, vec>& info) {
+        steps_seen.push_back(info.step);
+        CHECK(info.steps == 10);
+        CHECK(info.t == grid10[static_cast<std::size_t>(info.step)]);
+        CHECK(info.lambda == mrsolve::detail::alpha_sigma_lambda(table(), info.t));  // the λ̃ it steps in
+        CHECK(&info.x == &x);
+        CHECK(info.model_output[0] == grid10[static_cast<std::size_t>(info.step) - 1]);  // stage 1, at t_{i−1}
+    };
+    const auto result = s.run(std::span<const double>(grid10), std::span<const int>(ss_orders), model, x, mu4, observer);
+    CHECK(result.completed());
+    CHECK(calls == 20);
+    CHECK(steps_seen == std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+}
+
+TEST_CASE("adaptive_sampler, fault policy stop: status, trial and time; x as after an NFE cap; no fault: the throw_error run") {
+    const auto make = [](mrsolve::tolerance_scope scope, fault_policy policy) {
+        mrsolve::adaptive_options o;
+        o.scope = scope;
+        o.on_fault = policy;
+        return o;
+    };
+    for (const auto scope : {mrsolve::tolerance_scope::per_step, mrsolve::tolerance_scope::global}) {
+        CAPTURE(static_cast<int>(scope));
+        // The fault-free run, with its accepted states as the observer sees them.
+        vec clean = x4;
+        std::vector<vec> clean_states{x4};
+        mrsolve::adaptive_sampler<data_prediction, table_t, vec> reference(table(), clean, make(scope, fault_policy::throw_error));
+        faulty_model working{toy()};
+        const auto clean_result = reference.run(100.0, 10.0, working, clean, mu4, recorder{&clean_states});
+        REQUIRE(clean_result.completed());
+        CHECK(static_cast<int>(clean_states.size()) == clean_result.accepted + 1);
+        CHECK(clean_states.back() == clean);
+        vec x = x4;
+        mrsolve::adaptive_sampler<data_prediction, table_t, vec> s(table(), x, make(scope, fault_policy::stop));
+        faulty_model fine{toy()};
+        const auto same = s.run(100.0, 10.0, fine, x, mu4);
+        CHECK(same.completed());
+        CHECK(same.fault_step == 0);
+        CHECK(same.nfe == clean_result.nfe);
+        CHECK(x == clean);
+        for (const int call : {1, 5, 9, clean_result.nfe - 1}) {
+            CAPTURE(call);
+            const int trial = (call - 1) / 3 + 1;
+            x = x4;
+            std::vector<vec> states{x4};
+            faulty_model model{toy(), fault::value, call, NaN_};
+            const auto r = s.run(100.0, 10.0, model, x, mu4, recorder{&states});
+            CHECK(r.status == mrsolve::adaptive_status::non_finite_model_output);
+            CHECK_FALSE(r.completed());
+            CHECK(r.fault_step == trial);
+            CHECK(r.nfe == call);
+            CHECK(std::isfinite(r.fault_time));
+            CHECK(all_finite(x));
+            // x: the last accepted state of the first pass, or the finest completed pass's solution.
+            if (r.passes == 0 || scope == mrsolve::tolerance_scope::per_step) {
+                CHECK(x == states.back());
+            } else {
+                CHECK(r.t_final == 10.0);
+            }
+        }
+    }
+}
+
+TEST_CASE("singlestep_sampler and adaptive_sampler, fault policy stop: run() allocates nothing, with or without a fault") {
+    for (const int bad_call : {0, 1, 5}) {
+        CAPTURE(bad_call);
+        vec x = x4;
+        mrsolve::singlestep_options so;
+        so.on_fault = fault_policy::stop;
+        mrsolve::singlestep_sampler<data_prediction, table_t, vec> single(table(), x, so);
+        mrsolve::adaptive_options ao;
+        ao.on_fault = fault_policy::stop;
+        mrsolve::adaptive_sampler<data_prediction, table_t, vec> adaptive(table(), x, ao);
+        faulty_model model{toy(), bad_call == 0 ? fault::none : fault::value, bad_call};
+        long before = allocations.load();
+        const auto r1 = single.run(std::span<const double>(grid10), std::span<const int>(ss_orders), model, x, mu4);
+        CHECK(allocations.load() - before == 0);
+        CHECK(r1.completed() == (bad_call == 0));
+        x = x4;
+        faulty_model again{toy(), bad_call == 0 ? fault::none : fault::value, bad_call};
+        before = allocations.load();
+        const auto r2 = adaptive.run(100.0, 10.0, again, x, mu4);
+        CHECK(allocations.load() - before == 0);
+        CHECK(r2.completed() == (bad_call == 0));
+    }
 }
 
 }  // namespace test_faults

@@ -134,6 +134,26 @@ mrsolve::sample_options thresholded(double ratio, double max_value, std::size_t 
     return o;
 }
 
+/// The orders of a singlestep run over grid10 (10 steps).
+const std::vector<int> orders10{2, 2, 2, 2, 2, 3, 3, 1, 2, 1};
+
+/// Builds a singlestep_sampler and runs grid10 once.
+template <class P = data_prediction, class Family = table_t, class Model = mrsolve_test::gaussian_toy<Family>>
+mrsolve::singlestep_result run_singlestep(mrsolve::singlestep_options options = {}, vec x = x4, const vec& mu = mu4,
+                                          const Family& family = table(), Model model = toy(table()),
+                                          const grid_t& grid = grid10) {
+    mrsolve::singlestep_sampler<P, Family, vec> s(family, x, options);
+    return s.run(std::span<const double>(grid), std::span<const int>(orders10), model, x, mu);
+}
+
+/// Builds an adaptive_sampler and runs it once from t = 100 to t = 10.
+template <class P = data_prediction, class Family = table_t, class Model = mrsolve_test::gaussian_toy<Family>>
+mrsolve::adaptive_result run_adaptive(mrsolve::adaptive_options options = {}, vec x = x4, const vec& mu = mu4,
+                                      const Family& family = table(), Model model = toy(table())) {
+    mrsolve::adaptive_sampler<P, Family, vec> s(family, x, options);
+    return s.run(100.0, 10.0, model, x, mu);
+}
+
 }  // namespace
 
 TEST_CASE("NFE <= 0 is rejected by make_grid, naming the value") {
@@ -490,6 +510,151 @@ TEST_CASE("seed_history rejects a non-finite model output") {
                                                                         x4);
     faulty_model<table_t> model{toy(table()), 1, NaN_};
     CHECK_THROWS_WITH_AS(s.seed_history(model, x4, mu4, 100.0), has("seed_history"),
+                         mrsolve::invalid_argument);
+}
+
+
+TEST_CASE("every driver rejects an out-of-range enumerator in its options, naming the field and the value") {
+    const auto check = [](auto&& call, const std::string& expected) {
+        CAPTURE(expected);
+        CHECK_THROWS_WITH_AS(call(), has(expected), mrsolve::invalid_argument);
+    };
+    for (const int bad : {7, -1, 3}) {
+        CAPTURE(bad);
+        const std::string value = std::to_string(bad);
+        mrsolve::sample_options so;
+        so.fit = static_cast<mrsolve::fit_target>(bad);
+        check([&] { return run(mrsolve::mr_ode<data_prediction>{2}, grid10, so); }, "sample_options::fit is not a fit_target: " + value);
+        so = {};
+        so.on_fault = static_cast<mrsolve::fault_policy>(bad);
+        check([&] { return run(mrsolve::mr_ode<data_prediction>{2}, grid10, so); },
+              "sample_options::on_fault is not a fault_policy: " + value);
+        mrsolve::singlestep_options ss;
+        ss.fit = static_cast<mrsolve::fit_target>(bad);
+        check([&] { return run_singlestep(ss); }, "singlestep_options::fit is not a fit_target: " + value);
+        check([&] { return run_singlestep<noise_prediction>(ss); }, "singlestep_options::fit is not a fit_target: " + value);
+        ss = {};
+        ss.on_fault = static_cast<mrsolve::fault_policy>(bad);
+        check([&] { return run_singlestep(ss); }, "singlestep_options::on_fault is not a fault_policy: " + value);
+        mrsolve::adaptive_options ad;
+        ad.fit = static_cast<mrsolve::fit_target>(bad);
+        check([&] { return run_adaptive(ad); }, "adaptive_options::fit is not a fit_target: " + value);
+        ad = {};
+        ad.controller = static_cast<mrsolve::step_controller>(bad);
+        check([&] { return run_adaptive(ad); }, "adaptive_options::controller is not a step_controller: " + value);
+        ad = {};
+        ad.scope = static_cast<mrsolve::tolerance_scope>(bad);
+        check([&] { return run_adaptive(ad); }, "adaptive_options::scope is not a tolerance_scope: " + value);
+        ad = {};
+        ad.on_fault = static_cast<mrsolve::fault_policy>(bad);
+        check([&] { return run_adaptive(ad); }, "adaptive_options::on_fault is not a fault_policy: " + value);
+    }
+    // The last enumerator of each is accepted (the range check is not off by one).
+    mrsolve::adaptive_options last;
+    last.controller = mrsolve::step_controller::proportional_integral;
+    last.scope = mrsolve::tolerance_scope::per_step;
+    last.fit = mrsolve::fit_target::velocity;
+    last.on_fault = mrsolve::fault_policy::stop;
+    CHECK_NOTHROW(run_adaptive(last, x4, mu4, table(), toy(table(), mrsolve::fit_target::velocity)));
+    mrsolve::singlestep_options velocity;
+    velocity.fit = mrsolve::fit_target::velocity;
+    velocity.on_fault = mrsolve::fault_policy::stop;
+    CHECK_NOTHROW(run_singlestep(velocity, x4, mu4, table(), toy(table(), mrsolve::fit_target::velocity)));
+}
+
+TEST_CASE("every driver names the element and the value of a non-finite x_T or mu") {
+    for (const double bad : {NaN_, Inf_, -Inf_}) {
+        CAPTURE(bad);
+        const std::string value = mrsolve::detail::message(bad);
+        vec x = x4, mu = mu4;
+        x[2] = bad;
+        mu[3] = bad;
+        const std::string in_x = "the start state x is not finite: element 2 = " + value;
+        const std::string in_mu = "the condition mu is not finite: element 3 = " + value;
+        CHECK_THROWS_WITH_AS(run(mrsolve::mr_ode<data_prediction>{2}, grid10, {}, table(), toy(table()), x), has(in_x),
+                             mrsolve::invalid_argument);
+        CHECK_THROWS_WITH_AS(run(mrsolve::mr_ode<data_prediction>{2}, grid10, {}, table(), toy(table()), x4, mu),
+                             has(in_mu), mrsolve::invalid_argument);
+        CHECK_THROWS_WITH_AS(run_singlestep({}, x), has(in_x), mrsolve::invalid_argument);
+        CHECK_THROWS_WITH_AS(run_singlestep({}, x4, mu), has(in_mu), mrsolve::invalid_argument);
+        CHECK_THROWS_WITH_AS(run_adaptive({}, x), has(in_x), mrsolve::invalid_argument);
+        CHECK_THROWS_WITH_AS(run_adaptive({}, x4, mu), has(in_mu), mrsolve::invalid_argument);
+    }
+}
+
+TEST_CASE("every driver rejects bad thresholding the same way, naming the value") {
+    const auto singlestep = [](double ratio, double max_value, std::size_t items) {
+        mrsolve::singlestep_options o;
+        o.fit = mrsolve::fit_target::data;
+        o.thresholding = mrsolve::dynamic_thresholding{ratio, max_value, items};
+        return o;
+    };
+    const auto adaptive = [](double ratio, double max_value, std::size_t items) {
+        mrsolve::adaptive_options o;
+        o.fit = mrsolve::fit_target::data;
+        o.thresholding = mrsolve::dynamic_thresholding{ratio, max_value, items};
+        return o;
+    };
+    const auto rejects = [&](double ratio, double max_value, std::size_t items, const std::string& expected) {
+        CAPTURE(expected);
+        CHECK_THROWS_WITH_AS(run(mrsolve::mr_ode<data_prediction>{2}, grid10, thresholded(ratio, max_value, items)),
+                             has(expected), mrsolve::invalid_argument);
+        CHECK_THROWS_WITH_AS(run_singlestep(singlestep(ratio, max_value, items), x4, mu4, table(),
+                                            toy(table(), mrsolve::fit_target::data)),
+                             has(expected), mrsolve::invalid_argument);
+        CHECK_THROWS_WITH_AS(run_adaptive(adaptive(ratio, max_value, items), x4, mu4, table(),
+                                          toy(table(), mrsolve::fit_target::data)),
+                             has(expected), mrsolve::invalid_argument);
+    };
+    for (const double ratio : {0.0, -0.2, 1.5, NaN_}) rejects(ratio, 1.5, 1, "thresholding ratio must lie in (0, 1], got " + fmt(ratio));
+    for (const double max_value : {0.5, -1.0, Inf_, NaN_})
+        rejects(0.995, max_value, 1, "thresholding max_value must be finite and >= 1, got " + fmt(max_value));
+    for (const std::size_t items : {std::size_t{0}, std::size_t{3}})
+        rejects(0.995, 1.5, items, "thresholding batch_items = " + std::to_string(items) + " must divide the state size 4");
+    // Thresholding acts on the data prediction: each driver integrating the noise prediction rejects it.
+    const std::string noise = "dynamic thresholding applies to the data prediction; this solver integrates the noise prediction";
+    CHECK_THROWS_WITH_AS(run(mrsolve::mr_ode<noise_prediction>{2}, grid10, thresholded(0.995, 1.5, 1)), has(noise),
+                         mrsolve::invalid_argument);
+    CHECK_THROWS_WITH_AS(run_singlestep<noise_prediction>(singlestep(0.995, 1.5, 1)), has("singlestep_sampler: " + noise),
+                         mrsolve::invalid_argument);
+    CHECK_THROWS_WITH_AS(run_adaptive<noise_prediction>(adaptive(0.995, 1.5, 1)), has("adaptive_sampler: " + noise),
+                         mrsolve::invalid_argument);
+    // Valid options are accepted by each.
+    CHECK_NOTHROW(run(mrsolve::mr_ode<data_prediction>{2}, grid10, thresholded(1.0, 1.0, 4)));
+    CHECK_NOTHROW(run_singlestep(singlestep(1.0, 1.0, 4), x4, mu4, table(), toy(table(), mrsolve::fit_target::data)));
+    CHECK_NOTHROW(run_adaptive(adaptive(1.0, 1.0, 4), x4, mu4, table(), toy(table(), mrsolve::fit_target::data)));
+}
+
+TEST_CASE("every driver rejects velocity on a family without a stationary standard deviation, and an empty state") {
+    const no_stationary_family family;
+    const std::string expected = "fit target velocity needs a family with a stationary standard deviation";
+    mrsolve::sample_options so;
+    so.fit = mrsolve::fit_target::velocity;
+    CHECK_THROWS_WITH_AS(run(mrsolve::mr_ode<data_prediction>{2}, grid_t{100, 50, 10, 0.1}, so, family, toy(continuous())),
+                         has(expected), mrsolve::invalid_argument);
+    mrsolve::singlestep_options ss;
+    ss.fit = mrsolve::fit_target::velocity;
+    CHECK_THROWS_WITH_AS(run_singlestep(ss, x4, mu4, family, toy(continuous())), has("singlestep_sampler: " + expected),
+                         mrsolve::invalid_argument);
+    mrsolve::adaptive_options ad;
+    ad.fit = mrsolve::fit_target::velocity;
+    CHECK_THROWS_WITH_AS(run_adaptive(ad, x4, mu4, family, toy(continuous())), has("adaptive_sampler: " + expected),
+                         mrsolve::invalid_argument);
+    CHECK_THROWS_WITH_AS(run(mrsolve::mr_ode<data_prediction>{2}, grid10, {}, table(), toy(table()), vec{}, vec{}),
+                         has("the state is empty (size 0)"), mrsolve::invalid_argument);
+    CHECK_THROWS_WITH_AS(run_singlestep({}, vec{}, vec{}), has("singlestep_sampler: the state is empty (size 0)"),
+                         mrsolve::invalid_argument);
+    CHECK_THROWS_WITH_AS(run_adaptive({}, vec{}, vec{}), has("adaptive_sampler: the state is empty (size 0)"),
+                         mrsolve::invalid_argument);
+    // Sizes: x and mu of another size than the sampler's, the same message from each.
+    const vec x5{0.1, 0.2, 0.3, 0.4, 0.5};
+    mrsolve::singlestep_sampler<data_prediction, table_t, vec> single(table(), x4);
+    vec x = x5;
+    CHECK_THROWS_WITH_AS(single.run(std::span<const double>(grid10), std::span<const int>(orders10), toy(table()), x, x5),
+                         has("state x has size 5 but the sampler was set up for size 4"), mrsolve::invalid_argument);
+    mrsolve::adaptive_sampler<data_prediction, table_t, vec> adaptive(table(), x4);
+    x = x4;
+    CHECK_THROWS_WITH_AS(adaptive.run(100.0, 10.0, toy(table()), x, x5), has("condition mu has size 5 but the state has size 4"),
                          mrsolve::invalid_argument);
 }
 

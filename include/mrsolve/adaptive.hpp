@@ -16,14 +16,17 @@
 #include <cstddef>
 #include <limits>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-#include "backend/traits.hpp"
+#include "concepts/state.hpp"
 #include "concepts/coefficients.hpp"
+#include "concepts/model.hpp"
 #include "error.hpp"
 #include "prediction/fit_target.hpp"
 #include "prediction/parameterization.hpp"
+#include "detail/validation.hpp"
 #include "singlestep.hpp"
 #include "thresholding.hpp"
 
@@ -67,6 +70,10 @@ struct adaptive_options {
     /// @brief Dynamic thresholding of every stage's x̂₀ (data prediction only), as in singlestep_options.
     /// It is not smooth in x, so the global scope's bound (halving the steps halves the error) may not hold.
     std::optional<dynamic_thresholding> thresholding{};
+    /// @brief What a NaN/Inf during sampling does: throw (the default), or stop and return the status with
+    /// x as after an NFE cap (adaptive_status::non_finite_model_output, non_finite_state). No extra cost:
+    /// a trial never writes x.
+    fault_policy on_fault = fault_policy::throw_error;
 };
 
 /// @brief How an adaptive run ended.
@@ -74,7 +81,11 @@ enum class adaptive_status {
     completed,  ///< t_end was reached (global scope: with error_estimate ≤ 1); x holds x_{t_end}
     /// The next trial would exceed max_nfe. x holds the finest completed pass's solution (t_final = t_end,
     /// its error estimate not within the tolerance) or, if no pass completed, the last accepted state.
-    nfe_cap_reached
+    nfe_cap_reached,
+    /// fault_policy::stop: a model output of trial fault_step was NaN/Inf; x as for nfe_cap_reached.
+    non_finite_model_output,
+    /// fault_policy::stop: a state of trial fault_step overflowed to NaN/Inf; x as for nfe_cap_reached.
+    non_finite_state
 };
 
 /// @brief Statistics of an adaptive run.
@@ -87,8 +98,13 @@ struct adaptive_result {
     /// the tolerance (≤ 1 when completed); it bounds the final error if halving the steps at least halves
     /// the error. NaN in per_step scope or before a second pass completed.
     double error_estimate = std::numeric_limits<double>::quiet_NaN();
-    adaptive_status status = adaptive_status::completed;  ///< completed, or the NFE cap stopped the run
+    adaptive_status status = adaptive_status::completed;  ///< completed, or what stopped the run
     double t_final = std::numeric_limits<double>::quiet_NaN();  ///< the time of the returned state
+    int fault_step = 0;  ///< fault_policy::stop: the 1-based trial (over all passes) that failed; 0 otherwise
+    double fault_time = std::numeric_limits<double>::quiet_NaN();  ///< the time of that stage's evaluation or state
+    /// The code the state updates ran on (mrsolve::execution_path: "host/avx2", "torch host_dense/sse2",
+    /// "torch tensor_ops", "thrust cuda", …), so that a slow path is visible where it is taken.
+    std::string_view execution_path = "unnamed";
     /// @brief Whether t_end was reached. @return status == adaptive_status::completed
     [[nodiscard]] bool completed() const noexcept { return status == adaptive_status::completed; }
 };
@@ -105,8 +121,8 @@ inline void validate_adaptive_options(const adaptive_options& options) {
         detail::throw_invalid("adaptive: rtol and atol are both 0; at least one must be > 0");
     if (options.order != 2 && options.order != 3)
         detail::throw_invalid("adaptive: order must be 2 or 3, got ", options.order);
-    if (options.controller != step_controller::integral && options.controller != step_controller::proportional_integral)
-        detail::throw_invalid("adaptive: invalid step_controller value ", static_cast<int>(options.controller));
+    detail::check_enum(options.controller, step_controller::proportional_integral, "adaptive_options::controller",
+                       "step_controller");
     if (!(options.h_init >= 0 && std::isfinite(options.h_init)))
         detail::throw_invalid("adaptive: h_init must be finite and >= 0 (0: automatic), got ", options.h_init);
     if (options.max_nfe < 1) detail::throw_invalid("adaptive: max_nfe must be >= 1, got ", options.max_nfe);
@@ -117,8 +133,10 @@ inline void validate_adaptive_options(const adaptive_options& options) {
         detail::throw_invalid("adaptive: fac_min must lie in (0, 1), got ", options.fac_min);
     if (!(options.fac_max > 1 && std::isfinite(options.fac_max)))
         detail::throw_invalid("adaptive: fac_max must be finite and > 1, got ", options.fac_max);
-    if (options.scope != tolerance_scope::global && options.scope != tolerance_scope::per_step)
-        detail::throw_invalid("adaptive: invalid tolerance_scope value ", static_cast<int>(options.scope));
+    detail::check_enum(options.scope, tolerance_scope::per_step, "adaptive_options::scope", "tolerance_scope");
+    detail::check_fit_target(options.fit, "adaptive_options::fit");
+    detail::check_enum(options.on_fault, fault_policy::stop, "adaptive_options::on_fault", "fault_policy");
+    detail::check_simd_setting();
 }
 
 namespace detail {
@@ -180,22 +198,26 @@ public:
     }
 
     /// @brief Integrates from t_start down to t_end with adaptive steps in λ, overwriting x.
-    /// @tparam Model a callable model(x, mu, t, out) writing its output into out
+    /// @tparam Model a network model(x, mu, t, out) writing its output into out (ScoreFn)
     /// @param t_start the noisier start time
     /// @param t_end the end time, t_end < t_start, both inside [family.t_min(), family.t_max()]
     /// @param model the network
     /// @param x in: x_{t_start}; out: x_{t_end}; if the NFE cap stopped the run, see
     ///        adaptive_status::nfe_cap_reached
     /// @param mu the condition μ
-    /// @return NFE, accepted and rejected steps, passes, the error estimate, the status and the final time
+    /// @param observer called after every accepted step of every pass with a step_info: step counts the
+    ///        accepted steps over all passes, steps is 0 (not known in advance), model_output is the
+    ///        step's first model output
+    /// @return NFE, accepted and rejected steps, passes, the error estimate, the status, the final time
+    ///         and, after a fault_policy::stop, the failed trial and its time
     /// @throws mrsolve::invalid_argument for bad times (naming them), size mismatches, non-finite x or μ,
     ///         or a model output of the wrong size; mrsolve::non_finite_error if a model output or a trial
-    ///         state is NaN/Inf (its step() is the 1-based trial number, counted over all passes; x then
-    ///         holds the last accepted state of the current pass). A model's exception propagates (x: the
-    ///         same).
-    template <class Model>
-        requires std::invocable<Model&, const S&, const S&, real_type, S&>
-    adaptive_result run(real_type t_start, real_type t_end, Model&& model, S& x, const S& mu) {
+    ///         state is NaN/Inf and on_fault is fault_policy::throw_error (its step() is the 1-based trial
+    ///         number, counted over all passes; x then holds the last accepted state of the current pass).
+    ///         A model's exception propagates (x: the same).
+    template <class Model, class Observer>
+        requires ScoreFn<Model, S, real_type>
+    adaptive_result run(real_type t_start, real_type t_end, Model&& model, S& x, const S& mu, Observer&& observer) {
         const Family& family = core_.family();
         const real_type lo = family.t_min(), hi = family.t_max(), slack = real_type(1e-9) * (hi - lo);
         if (!(std::isfinite(t_start) && std::isfinite(t_end) && t_start > t_end))
@@ -205,9 +227,10 @@ public:
                                   lo, ", ", hi, "]");
         core_.check_inputs(x, mu);
         adaptive_result result;
+        result.execution_path = mrsolve::execution_path(x, mu);
         if (options_.scope == tolerance_scope::per_step) {
             result.passes = 1;
-            if (!integrate(t_start, t_end, model, x, mu, result)) result.status = adaptive_status::nfe_cap_reached;
+            result.status = integrate(t_start, t_end, model, x, mu, observer, result);
             return result;
         }
         // Global scope: the adaptive pass fixes a grid; each further pass halves every step of the last
@@ -215,16 +238,14 @@ public:
         copy(x, start_);
         grid_.clear();
         grid_.push_back(t_start);
-        if (!integrate(t_start, t_end, model, x, mu, result)) {
-            result.status = adaptive_status::nfe_cap_reached;
-            return result;
-        }
+        result.status = integrate(t_start, t_end, model, x, mu, observer, result);
+        if (result.status != adaptive_status::completed) return result;
         result.passes = 1;
         for (int pieces = 2;; pieces *= 2) {
             copy(x, previous_);
             copy(start_, x);
-            if (!refine(pieces, model, x, mu, result)) {
-                result.status = adaptive_status::nfe_cap_reached;
+            result.status = refine(pieces, model, x, mu, observer, result);
+            if (result.status != adaptive_status::completed) {
                 copy(previous_, x);  // the finest completed pass is better than a partial one
                 result.t_final = static_cast<double>(t_end);
                 return result;
@@ -235,21 +256,42 @@ public:
         }
     }
 
+    /// @brief run() without an observer.
+    /// @param t_start the start time @param t_end the end time @param model the network
+    /// @param x in: x_{t_start}; out: the result @param mu the condition
+    /// @return the statistics of the run
+    template <class Model>
+        requires ScoreFn<Model, S, real_type>
+    adaptive_result run(real_type t_start, real_type t_end, Model&& model, S& x, const S& mu) {
+        return run(t_start, t_end, std::forward<Model>(model), x, mu, no_observer{});
+    }
+
     /// @brief The options. @return the options given at construction
     [[nodiscard]] const adaptive_options& options() const noexcept { return options_; }
 
 private:
+    using core_type = detail::singlestep_core<P, Family, S>;
+
     static void copy(const S& from, S& to) {
         std::array<std::array<state_value_t<S>, 1>, 1> one{};
         one[0][0] = 1;
         (void)backend_traits<S>::template linear_map<1, 1>({&to}, one, {&from});
     }
 
+    /// A NaN/Inf in trial `trial`: throws (fault_policy::throw_error), or records it and returns its status.
+    adaptive_status fault_status(const typename core_type::step_fault& fault, int trial, adaptive_result& result) const {
+        if (options_.on_fault == fault_policy::throw_error) core_.throw_fault(fault, trial);
+        result.fault_step = trial;
+        result.fault_time = static_cast<double>(fault.time);
+        return fault.stage == 0 ? adaptive_status::non_finite_state : adaptive_status::non_finite_model_output;
+    }
+
     /// One adaptive integration from t_start to t_end: adds its evaluations and steps to result, sets
-    /// result.t_final and, in global scope, appends the accepted times to grid_. @return false if the NFE
-    /// cap stopped it (x: the last accepted state).
-    template <class Model>
-    bool integrate(real_type t_start, real_type t_end, Model& model, S& x, const S& mu, adaptive_result& result) {
+    /// result.t_final and, in global scope, appends the accepted times to grid_. @return completed, or what
+    /// stopped it (x: the last accepted state).
+    template <class Model, class Observer>
+    adaptive_status integrate(real_type t_start, real_type t_end, Model& model, S& x, const S& mu, Observer& observer,
+                              adaptive_result& result) {
         using Real = real_type;
         const Real l_end = core_.lambda_of(t_end);
         Real s = t_start, ls = core_.lambda_of(t_start);
@@ -259,10 +301,10 @@ private:
         const double k = static_cast<double>(p);
         double error_previous = 1;
         bool after_rejection = false;
-        bool completed = true;
+        adaptive_status status = adaptive_status::completed;
         while (s != t_end) {
             if (result.nfe > options_.max_nfe - p) {
-                completed = false;
+                status = adaptive_status::nfe_cap_reached;
                 break;
             }
             const Real remaining = l_end - ls;
@@ -275,7 +317,10 @@ private:
                 if (!(t < s)) t = std::nextafter(s, t_end);  // h below the resolution of t: the smallest step
             }
             const int trial = result.accepted + result.rejected + 1;  // 1-based, counted over all passes
-            core_.step(model, x, mu, s, t, p, trial, core_.u2(), &core_.u1(), result.nfe);
+            if (const auto fault = core_.step(model, x, mu, s, t, p, trial, core_.u2(), &core_.u1(), result.nfe)) {
+                status = fault_status(fault, trial, result);
+                break;
+            }
             const double error = error_norm(x, core_.u2(), core_.u1());
             double factor;
             if (error <= 1) {
@@ -286,6 +331,7 @@ private:
                 if (options_.scope == tolerance_scope::global) grid_.push_back(t);
                 s = t;
                 ls = l_new;
+                observer(step_info<Real, S>{result.accepted, 0, s, ls, x, core_.first_output()});
                 const double e = std::max(error, 1e-10);
                 if (options_.controller == step_controller::proportional_integral && !after_rejection)
                     factor = options_.safety * std::pow(e, -0.7 / k) * std::pow(error_previous, 0.4 / k);
@@ -304,34 +350,36 @@ private:
             h *= static_cast<Real>(factor);
         }
         result.t_final = static_cast<double>(s);
-        return completed;
+        return status;
     }
 
     /// Global scope: integrates over the adaptive pass's accepted steps (grid_), each split into `pieces`
-    /// equal steps in λ. @return false if the NFE cap stopped it.
-    template <class Model>
-    bool refine(int pieces, Model& model, S& x, const S& mu, adaptive_result& result) {
+    /// equal steps in λ. @return completed, or what stopped it.
+    template <class Model, class Observer>
+    adaptive_status refine(int pieces, Model& model, S& x, const S& mu, Observer& observer, adaptive_result& result) {
         const int p = options_.order;
         for (std::size_t i = 0; i + 1 < grid_.size(); ++i) {
             const real_type a = grid_[i], b = grid_[i + 1];
             const real_type la = core_.lambda_of(a), lb = core_.lambda_of(b);
             real_type s = a;
             for (int j = 1; j <= pieces; ++j) {
-                if (result.nfe > options_.max_nfe - p) return false;
+                if (result.nfe > options_.max_nfe - p) return adaptive_status::nfe_cap_reached;
                 real_type t = b;
                 if (j < pieces) {
                     t = core_.time_of(la + (lb - la) * static_cast<real_type>(j) / static_cast<real_type>(pieces), b, s);
                     if (!(t < s && t > b)) continue;  // the piece is below the resolution of t: merge it
                 }
                 const int trial = result.accepted + result.rejected + 1;
-                core_.step(model, x, mu, s, t, p, trial, core_.u2(), nullptr, result.nfe);
+                if (const auto fault = core_.step(model, x, mu, s, t, p, trial, core_.u2(), nullptr, result.nfe))
+                    return fault_status(fault, trial, result);
                 copy(core_.u2(), x);  // not in place: a non-finite result must leave x as it was
                 ++result.accepted;
                 s = t;
+                observer(step_info<real_type, S>{result.accepted, 0, s, core_.lambda_of(s), x, core_.first_output()});
             }
         }
         result.t_final = static_cast<double>(grid_.back());
-        return true;
+        return adaptive_status::completed;
     }
 
     /// max over items of the RMS of (high − low)/(atol + rtol max(|low|, |x|)).
@@ -347,7 +395,7 @@ private:
         return worst;
     }
 
-    detail::singlestep_core<P, Family, S> core_;
+    core_type core_;
     adaptive_options options_;
     S start_;     ///< global scope: the initial state, restored before each pass
     S previous_;  ///< global scope: the previous pass's solution
@@ -363,6 +411,7 @@ private:
 /// @return the statistics of the run
 /// @throws as adaptive_sampler::adaptive_sampler and adaptive_sampler::run
 template <Parameterization P, CoefficientFamily Family, HostState S, class Model>
+    requires ScoreFn<Model, S, typename Family::real_type>
 adaptive_result sample_adaptive(const Family& family, typename Family::real_type t_start, typename Family::real_type t_end,
                                 Model&& model, S& x, const S& mu, const adaptive_options& options = {}) {
     adaptive_sampler<P, Family, S> sampler(family, x, options);

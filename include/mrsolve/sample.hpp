@@ -17,8 +17,11 @@
 #include <utility>
 #include <vector>
 
-#include "backend/traits.hpp"
+#include "concepts/state.hpp"
 #include "concepts/coefficients.hpp"
+#include "concepts/method.hpp"
+#include "concepts/model.hpp"
+#include "detail/validation.hpp"
 #include "error.hpp"
 #include "noise/noise_source.hpp"
 #include "prediction/conversion.hpp"
@@ -107,16 +110,11 @@ namespace detail {
 /// @brief Throws mrsolve::invalid_argument naming any enumerator of the options that is out of range
 /// (e.g. a value cast from an integer), before it can select a code path.
 inline void validate_sample_options(const sample_options& o) {
-    const auto in_range = [](auto value, auto last) { return static_cast<int>(value) >= 0 && value <= last; };
-    if (!in_range(o.fit, fit_target::velocity))
-        throw_invalid("sample_options::fit is not a fit_target: ", static_cast<int>(o.fit));
-    if (!in_range(o.orders, order_policy::constant))
-        throw_invalid("sample_options::orders is not an order_policy: ", static_cast<int>(o.orders));
-    if (!in_range(o.on_fault, fault_policy::stop))
-        throw_invalid("sample_options::on_fault is not a fault_policy: ", static_cast<int>(o.on_fault));
-    if (!in_range(o.lambda, step_lambda::family))
-        throw_invalid("sample_options::lambda is not a step_lambda: ", static_cast<int>(o.lambda));
-    (void)host_simd_isa();  // an unusable MRSOLVE_SIMD setting is reported, not ignored
+    check_fit_target(o.fit, "sample_options::fit");
+    check_enum(o.orders, order_policy::constant, "sample_options::orders", "order_policy");
+    check_enum(o.on_fault, fault_policy::stop, "sample_options::on_fault", "fault_policy");
+    check_enum(o.lambda, step_lambda::family, "sample_options::lambda", "step_lambda");
+    check_simd_setting();
 }
 }  // namespace detail
 
@@ -154,31 +152,6 @@ struct no_observer {
     void operator()(const Info&) const noexcept {}
 };
 
-/// @brief A network: called as model(x, μ, t, out), writing its output into the caller-owned out.
-template <class M, class S, class Real>
-concept ScoreFn = requires(M& model, const S& x, const S& mu, Real t, S& out) { model(x, mu, t, out); };
-
-/// @brief A solver object: holds its options and order, computes update coefficients.
-template <class M>
-concept SolverMethod = requires(const M& m) {
-    typename M::parameterization;
-    requires Parameterization<typename M::parameterization>;
-    { M::stochastic } -> std::convertible_to<bool>;
-    { M::max_order } -> std::convertible_to<int>;
-    { m.order } -> std::convertible_to<int>;
-    { m.name() } -> std::convertible_to<std::string>;
-    m.validate();
-};
-
-/// @brief A two-evaluation method (Heun): it provides stages == 2 and delta(s, t).
-template <class M>
-concept TwoStageMethod = SolverMethod<M> && requires { requires M::stages == 2; };
-
-/// @brief A predictor–corrector method (mr_unipc): it provides corrects == true, corrects_step(i, M) and
-/// correction(family, geometry of step i), applied with the evaluation that step i + 1 makes anyway.
-template <class M>
-concept CorrectingMethod = SolverMethod<M> && requires { requires M::corrects; };
-
 /// @brief Reusable sampler: validates and allocates once, then runs grids without allocating.
 ///
 /// Holds a reference to the family: the family must outlive the sampler. Not thread-safe (it owns a
@@ -204,18 +177,17 @@ public:
     sampler(Method method, const Family& family, const S& like, sample_options options = {})
         : method_(std::move(method)), family_(&family), options_(options), n_(backend_traits<S>::size(like)) {
         method_.validate();
-        if (n_ == 0) detail::throw_invalid("the state is empty (size 0)");
+        detail::check_state_size(n_, method_.name());
         detail::validate_sample_options(options_);
-        if constexpr (StationaryFamily<Family>) {
-            lambda_stationary_ = family.stationary_std();
-        } else if (options_.fit == fit_target::velocity) {
-            detail::throw_invalid("fit target velocity needs a family with a stationary standard deviation");
-        }
+        lambda_stationary_ = detail::stationary_std_for(family, options_.fit, method_.name());
         if constexpr (TwoStageMethod<Method>) {
             if (options_.denoise_last)
                 detail::throw_invalid(method_.name(), ": denoise_last is offered by single-evaluation solvers only");
         }
-        if (options_.thresholding) validate_thresholding(*options_.thresholding);
+        if (options_.thresholding) {
+            detail::validate_thresholding<typename Method::parameterization, S>(*options_.thresholding, n_, method_.name());
+            threshold_scratch_.assign(n_ / options_.thresholding->batch_items, T(0));
+        }
         // History slots. A step of order K reads q₁ … q_{K−1} and writes q₀; afterwards only q₀ …
         // q_{order−2} are needed, so order − 1 slots suffice and a full-order step writes q₀ over the
         // q_{K−1} it reads, element by element (linear_map allows an output to be an input): the new
@@ -365,24 +337,7 @@ private:
         else return zero_noise{};
     }
 
-    void validate_thresholding(const dynamic_thresholding& th) {
-        if constexpr (!std::is_same_v<typename Method::parameterization, data_prediction>) {
-            detail::throw_invalid(method_.name(), ": dynamic thresholding applies to the data prediction; this "
-                                  "solver integrates the noise prediction");
-        }
-        if constexpr (!detail::thresholdable_state<S>) {
-            detail::throw_invalid("dynamic thresholding needs a state with host access or a backend dynamic_threshold");
-        }
-        detail::validate_thresholding_options(th, n_);
-        threshold_scratch_.assign(n_ / th.batch_items, T(0));
-    }
-
-    void check_sizes(const S& x, const S& mu) const {
-        if (traits::size(x) != n_)
-            detail::throw_invalid("state x has size ", traits::size(x), " but the sampler was set up for size ", n_);
-        if (traits::size(mu) != n_)
-            detail::throw_invalid("condition mu has size ", traits::size(mu), " but the state has size ", n_);
-    }
+    void check_sizes(const S& x, const S& mu) const { detail::check_input_sizes(x, mu, n_); }
 
     void validate_run(std::span<const Real> grid, const S& x, const S& mu) const {
         validate_grid<Family>(*family_, grid);
@@ -395,18 +350,7 @@ private:
         if (!TwoStageMethod<Method> && steps + history_ < method_.order)
             detail::throw_invalid(method_.name(), ": NFE ", steps, " is too small for order ", method_.order,
                                   " (a multistep method of order k needs at least k steps)");
-        check_sizes(x, mu);
-        if (!traits::all_finite(x)) throw_non_finite_input("the start state x", x);
-        if (!traits::all_finite(mu)) throw_non_finite_input("the condition mu", mu);
-    }
-
-    [[noreturn]] static void throw_non_finite_input(const char* what, const S& v) {
-        if constexpr (requires { traits::host_span(v); }) {
-            const auto elements = traits::host_span(v);
-            for (std::size_t e = 0; e < elements.size(); ++e)
-                if (!std::isfinite(elements[e])) detail::throw_invalid(what, " is not finite: element ", e, " = ", elements[e]);
-        }
-        detail::throw_invalid(what, " contains NaN or Inf");
+        detail::check_run_inputs(x, mu, n_);
     }
 
     template <class Model>

@@ -194,10 +194,10 @@ py::dict run_singlestep(const py::object& family, const std::string& parameteriz
     py::dict d;
     d["nfe"] = result.nfe;
     d["steps"] = result.steps;
-    d["status"] = "completed";
-    d["fault_step"] = 0;
-    d["fault_time"] = std::numeric_limits<double>::quiet_NaN();
-    d["execution_path"] = std::string(execution_path(x, mu));
+    d["status"] = status_name(result.status);
+    d["fault_step"] = result.fault_step;
+    d["fault_time"] = result.fault_time;
+    d["execution_path"] = std::string(result.execution_path);
     return d;
 }
 
@@ -274,6 +274,8 @@ const char* adaptive_status_name(adaptive_status s) {
     switch (s) {
         case adaptive_status::completed: return "completed";
         case adaptive_status::nfe_cap_reached: return "nfe_cap_reached";
+        case adaptive_status::non_finite_model_output: return "non_finite_model_output";
+        case adaptive_status::non_finite_state: return "non_finite_state";
     }
     return "unknown";
 }

@@ -132,6 +132,19 @@ void for_each_solver(const std::function<void(const std::string&, const runner<S
             return sample(method, table(), std::span<const double>(grid), model, x, mu, options, counter_noise{5}).nfe;
         });
     };
+    const auto add_singlestep = [&](auto parameterization, int order, singlestep_options options, int nfe) {
+        using P = decltype(parameterization);
+        const std::string name = std::string("singlestep/") +
+                                 (std::is_same_v<P, data_prediction> ? "data" : "noise") + "/order" +
+                                 std::to_string(order) + (options.thresholding ? "/thresholding" : "") + "/nfe" +
+                                 std::to_string(nfe);
+        const std::vector<int> orders = singlestep_orders(nfe, order);
+        const auto grid = make_grid(table(), schedule_kind::linspace, static_cast<int>(orders.size()));
+        visit(name, [=](S& x, const S& mu, Model& model) {
+            singlestep_sampler<P, table_t, S> sampler(table(), x, options);
+            return sampler.run(std::span<const double>(grid), std::span<const int>(orders), model, x, mu).nfe;
+        });
+    };
     for (const fit_target fit : {fit_target::noise, fit_target::data}) {
         sample_options o;
         o.fit = fit;
@@ -151,6 +164,15 @@ void for_each_solver(const std::function<void(const std::string&, const runner<S
         add(mr_sde<data_prediction>{2}, thresholded, 10);
         thresholded.denoise_last = true;
         add(mr_ode<data_prediction>{3}, thresholded, 10);
+        // The singlestep sampler: every order, both parameterizations, thresholding of every stage.
+        singlestep_options single;
+        single.fit = fit;
+        for (int order = 1; order <= 3; ++order) {
+            add_singlestep(data_prediction{}, order, single, 10);
+            add_singlestep(noise_prediction{}, order, single, 11);
+        }
+        single.thresholding = dynamic_thresholding{0.9, 1.5, 2};
+        add_singlestep(data_prediction{}, 3, single, 10);
     }
     sample_options o;
     add(mr_ode<data_prediction>{3, order3_rule::published}, sample_options::published(fit_target::noise), 5);

@@ -16,7 +16,9 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "backend_cases.hpp"
@@ -107,4 +109,94 @@ TEST_CASE_TEMPLATE_DEFINE("an SDE run with the same seed draws the same trajecto
         }
     });
     CHECK(cases == 9);
+}
+
+namespace backend_test {
+
+/// The result of one singlestep or adaptive run: the final state in storage order and the driver's counts.
+struct driver_run {
+    std::vector<double> x;
+    std::vector<int> counts;  // nfe, steps (singlestep); nfe, accepted, rejected, passes (adaptive)
+};
+
+/// Calls f(label, run) for the singlestep and adaptive configurations, where run<S>(p) samples the problem
+/// with state type S: every order, both parameterizations, the other fit targets and thresholding (the
+/// per-stage conversion pass), and both tolerance scopes.
+template <class F>
+void for_each_driver(F&& f) {
+    using namespace mrsolve;
+    const auto singlestep = [](auto parameterization, int nfe, int order, singlestep_options options) {
+        using P = decltype(parameterization);
+        return [=]<class S>(const problem& p, std::type_identity<S>) {
+            const std::vector<int> orders = singlestep_orders(nfe, order);
+            const std::vector<double> grid = make_grid(p.family, schedule_kind::linspace, static_cast<int>(orders.size()));
+            S x = from_doubles<S>(p.x_T, p.shape);
+            const S mu = from_doubles<S>(p.mu, p.shape);
+            singlestep_sampler<P, table_t, S> sampler(p.family, x, options);
+            const auto r = sampler.run(std::span<const double>(grid), std::span<const int>(orders),
+                                       p.oracle.model(options.fit), x, mu);
+            return driver_run{to_doubles(x), {r.nfe, r.steps}};
+        };
+    };
+    const auto adaptive = [](auto parameterization, adaptive_options options) {
+        using P = decltype(parameterization);
+        return [=]<class S>(const problem& p, std::type_identity<S>) {
+            S x = from_doubles<S>(p.x_T, p.shape);
+            const S mu = from_doubles<S>(p.mu, p.shape);
+            adaptive_sampler<P, table_t, S> sampler(p.family, x, options);
+            const auto r = sampler.run(100.0, 1.0, p.oracle.model(options.fit), x, mu);
+            return driver_run{to_doubles(x), {r.nfe, r.accepted, r.rejected, r.passes}};
+        };
+    };
+    singlestep_options plain{};
+    singlestep_options data_fit{};
+    data_fit.fit = fit_target::data;
+    singlestep_options velocity_fit{};
+    velocity_fit.fit = fit_target::velocity;
+    singlestep_options thresholding{};
+    thresholding.thresholding = dynamic_thresholding{0.995, 1.5, 2};
+    for (int order = 1; order <= 3; ++order) {
+        f("singlestep data order " + std::to_string(order), singlestep(data_prediction{}, 10, order, plain));
+        f("singlestep noise order " + std::to_string(order), singlestep(noise_prediction{}, 10, order, plain));
+    }
+    f("singlestep data order 3 fit=data", singlestep(data_prediction{}, 11, 3, data_fit));
+    f("singlestep noise order 2 fit=velocity", singlestep(noise_prediction{}, 9, 2, velocity_fit));
+    f("singlestep data order 3 thresholding", singlestep(data_prediction{}, 12, 3, thresholding));
+    adaptive_options per_step{};
+    per_step.scope = tolerance_scope::per_step;
+    per_step.rtol = per_step.atol = 1e-3;
+    adaptive_options global{};
+    global.order = 2;
+    global.batch_items = 2;
+    adaptive_options thresholded_global{};
+    thresholded_global.thresholding = dynamic_thresholding{0.995, 1.5, 2};
+    f("adaptive data order 3 per_step", adaptive(data_prediction{}, per_step));
+    f("adaptive noise order 3 per_step", adaptive(noise_prediction{}, per_step));
+    f("adaptive data order 2 global", adaptive(data_prediction{}, global));
+    f("adaptive data order 3 global thresholding", adaptive(data_prediction{}, thresholded_global));
+}
+
+}  // namespace backend_test
+
+TEST_CASE_TEMPLATE_DEFINE("every backend reproduces the std::vector result of the singlestep and adaptive samplers", S,
+                          backend_driver_parity) {
+    using namespace backend_test;
+    using T = value_t<S>;
+    CAPTURE(backend_case<S>::name);
+    const problem p(image_shape);
+    const std::vector<double> start = to_doubles(from_doubles<reference_t<S>>(p.x_T, p.shape));
+    int cases = 0;
+    for_each_driver([&](const std::string& label, const auto& run) {
+        CAPTURE(label);
+        ++cases;
+        const driver_run reference = run(p, std::type_identity<reference_t<S>>{});
+        const driver_run got = run(p, std::type_identity<S>{});
+        CHECK(got.counts == reference.counts);
+        const deviation d = compare({got.x}, {reference.x});
+        CHECK(d.compared == p.shape.size());
+        CHECK(d.max_abs <= tolerance<T>);
+        CHECK(d.differing == 0);  // the same host loops: bit for bit
+        CHECK(reference.x != start);
+    });
+    CHECK(cases == 13);
 }

@@ -7,3 +7,5 @@ TEST_CASE_TEMPLATE_INVOKE(backend_parity, std::vector<float>, std::vector<double
                           Eigen::MatrixXf, Eigen::ArrayXXd);
 TEST_CASE_TEMPLATE_INVOKE(backend_same_seed, std::vector<float>, std::vector<double>, Eigen::VectorXf,
                           Eigen::VectorXd, Eigen::MatrixXf, Eigen::ArrayXXd);
+TEST_CASE_TEMPLATE_INVOKE(backend_driver_parity, std::vector<float>, std::vector<double>, Eigen::VectorXf,
+                          Eigen::VectorXd, Eigen::MatrixXf, Eigen::ArrayXXd);

@@ -11,6 +11,8 @@ TEST_CASE_TEMPLATE_INVOKE(backend_parity, xt::xtensor<float, 4>, xt::xtensor<dou
                           backend_test::xtensor_col3);
 TEST_CASE_TEMPLATE_INVOKE(backend_same_seed, xt::xtensor<float, 4>, xt::xtensor<double, 4>, xt::xarray<double>,
                           backend_test::xtensor_col3);
+TEST_CASE_TEMPLATE_INVOKE(backend_driver_parity, xt::xtensor<float, 4>, xt::xtensor<double, 4>, xt::xarray<double>,
+                          backend_test::xtensor_col3);
 
 TEST_CASE("xt::xtensor_fixed states reproduce std::vector") {
     using namespace backend_test;

@@ -853,3 +853,84 @@ TEST_CASE_TEMPLATE("thrust backend (OpenMP): results are identical for 1 and 2 t
     omp_set_num_threads(saved);
 }
 #endif
+
+// ---- the singlestep sampler: device_vector reproduces std::vector; the adaptive one on host_vector -------
+
+namespace {
+
+template <class S, class P>
+std::vector<double> run_singlestep(int nfe, int order, const mrsolve::singlestep_options& options,
+                                   const toy_problem& problem, const start_point& start, int* calls = nullptr) {
+    const std::vector<int> orders = mrsolve::singlestep_orders(nfe, order);
+    const grid_t grid = mrsolve::make_grid(table(), schedule_kind::karras_n, static_cast<int>(orders.size()));
+    S x = make_state<S>(start.x), mu = make_state<S>(start.mu);
+    mrsolve::singlestep_sampler<P, table_t, S> sampler(table(), x, options);
+    const auto result = sampler.run(std::span<const double>(grid), std::span<const int>(orders), toy_model{&problem}, x, mu);
+    if (calls != nullptr) *calls = result.nfe;
+    return to_doubles(x);
+}
+
+template <class T, class P>
+void check_singlestep(int nfe, int order, fit_target fit) {
+    CAPTURE(nfe);
+    CAPTURE(order);
+    CAPTURE(mrsolve::to_string(fit));
+    mrsolve::singlestep_options options;
+    options.fit = fit;
+    const toy_problem problem = make_toy(state_size, fit);
+    const start_point start = make_start(state_size);
+    int host_nfe = 0, device_nfe = 0;
+    const auto host = run_singlestep<std::vector<T>, P>(nfe, order, options, problem, start, &host_nfe);
+    const auto device = run_singlestep<dvec<T>, P>(nfe, order, options, problem, start, &device_nfe);
+    CHECK(device_nfe == nfe);
+    CHECK(host_nfe == nfe);
+    CHECK(max_scaled_dev(device, host) <= backend_tolerance<T>);
+    if (device_math_is_host_math) CHECK(device == host);  // the CPU device systems run the host's loops
+    CHECK(max_scaled_dev(host, start.x) > 1e-3);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("thrust backend: the singlestep sampler reproduces the std::vector result", T, float, double) {
+    for (const fit_target fit : {fit_target::noise, fit_target::data, fit_target::velocity}) {
+        for (int order = 1; order <= 3; ++order) {
+            check_singlestep<T, data_prediction>(10, order, fit);
+            check_singlestep<T, noise_prediction>(11, order, fit);
+        }
+    }
+}
+
+TEST_CASE("thrust backend: singlestep and adaptive samplers validate like the multistep one") {
+    const toy_problem problem = make_toy(state_size, fit_target::data);
+    const start_point start = make_start(state_size);
+    dvec<float> x = make_state<dvec<float>>(start.x), mu = make_state<dvec<float>>(start.mu);
+    mrsolve::singlestep_options thresholded;
+    thresholded.thresholding = mrsolve::dynamic_thresholding{};
+    using device_singlestep = mrsolve::singlestep_sampler<data_prediction, table_t, dvec<float>>;
+    CHECK_THROWS_WITH_AS(device_singlestep(table(), x, thresholded),
+                         doctest::Contains("singlestep_sampler: dynamic thresholding needs a state with host access"),
+                         mrsolve::invalid_argument);
+    // Non-finite inputs: the same messages as sampler's for a state without host access.
+    const std::vector<int> orders = mrsolve::singlestep_orders(6, 2);
+    const grid_t grid = mrsolve::make_grid(table(), schedule_kind::linspace, static_cast<int>(orders.size()));
+    device_singlestep sampler(table(), x);
+    x[100] = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_WITH_AS(sampler.run(std::span<const double>(grid), std::span<const int>(orders), toy_model{&problem}, x, mu),
+                         doctest::Contains("the start state x contains NaN or Inf"), mrsolve::invalid_argument);
+    x = make_state<dvec<float>>(start.x);
+    mu[state_size - 1] = -std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH_AS(sampler.run(std::span<const double>(grid), std::span<const int>(orders), toy_model{&problem}, x, mu),
+                         doctest::Contains("the condition mu contains NaN or Inf"), mrsolve::invalid_argument);
+    // thrust::host_vector is a host container: the adaptive sampler runs on it with std::vector's bits.
+    const auto adaptive = [&](auto tag) {
+        using S = decltype(tag);
+        S hx = make_state<S>(start.x), hmu = make_state<S>(start.mu);
+        mrsolve::adaptive_options options;
+        options.fit = fit_target::data;
+        mrsolve::adaptive_sampler<data_prediction, table_t, S> s(table(), hx, options);
+        const auto result = s.run(100.0, 1.0, toy_model{&problem}, hx, hmu);
+        CHECK(result.completed());
+        return to_doubles(hx);
+    };
+    CHECK(adaptive(thrust::host_vector<double>{}) == adaptive(std::vector<double>{}));
+}
