@@ -64,18 +64,31 @@ def _check_int(name, value, minimum):
     return int(value)
 
 
-def _tqdm_observer(total):
+def _tqdm_observer():
     try:
         from tqdm import tqdm
     except ImportError as error:
         raise ImportError("progress=True needs the tqdm package; pass a callable instead") from error
-    bar = tqdm(total=total, desc="mrsolve", leave=False)
+    bars = []  # made at the first step, which says how many steps the run has
 
     def observe(info):
-        bar.update(1)
+        if not bars:
+            bars.append(tqdm(total=info["steps"], desc="mrsolve", leave=False))
+        bars[0].update(1)
         if info["step"] == info["steps"]:
-            bar.close()
+            bars[0].close()
     return observe
+
+
+def _observer_of(progress):
+    """The observer for ``progress``: None, a tqdm bar (True), or the callable itself."""
+    if progress is True:
+        return _tqdm_observer()
+    if progress is None or progress is False:
+        return None
+    if callable(progress):
+        return progress
+    raise TypeError(f"progress must be None, True or a callable, got {type(progress).__name__}")
 
 
 def _start_state(x, mu, sde, seed, inplace):
@@ -136,7 +149,7 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
             NFE), 'ode', 'sde', 'unipc', 'eta', 'euler_maruyama', 'euler_ode', 'heun', 'posterior', or
             'singlestep' (C++ ``singlestep_sampler``: ``nfe`` split by ``singlestep_orders(nfe, order)`` into
             steps of order <= ``order`` (default 3) on a grid of that many steps; it takes no explicit grid,
-            noise, progress, orders or on_fault='stop').
+            noise, orders, denoise_last or history).
         parameterization: 'data' or 'noise' (default: 'data', or the only one a baseline offers).
         order: the solver's order (default: the C++ solver object's default).
         fit_target: what the model returns: 'noise', 'data' or 'velocity'.
@@ -226,12 +239,13 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
     if parameterization is None:
         parameterization = _DEFAULT_PARAMETERIZATION[solver]
     if solver == "singlestep":
-        for name, value, default in (("grid", grid, None), ("noise", noise, None), ("progress", progress, None),
-                                     ("orders", orders, "lower_order_final"), ("on_fault", on_fault, "raise"),
+        for name, value, default in (("grid", grid, None), ("noise", noise, None),
+                                     ("orders", orders, "lower_order_final"),
                                      ("denoise_last", denoise_last, False), ("history", history, None)):
             if value is not default and value != default:
                 raise ValueError(f"solver='singlestep' does not take {name}={value!r}")
         order = 3 if order is None else _check_int("order", order, 1)
+        observer = _observer_of(progress)
         with torch.no_grad():
             x_run = _start_state(x, mu.detach().contiguous(), sde, seed, inplace)
             mu_run = _condition_like(mu, x_run)
@@ -239,21 +253,14 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
                                       schedule or "linspace", float(lambda_min), float(rho), float(offset),
                                       math.nan if t_start is None else float(t_start), model, x_run, mu_run,
                                       fit_target, extra, time == "tensor", float(time_scale), thresholding,
-                                      threshold_ratio, threshold_max)
+                                      threshold_ratio, threshold_max, on_fault, observer)
         return x_run, SampleStats(**stats)
     order = 0 if order is None else _check_int("order", order, 1)
     if grid is None:
         grid = _core.make_grid(sde, schedule or "linspace", nfe, lambda_min=float(lambda_min), rho=float(rho),
                                offset=float(offset), t_start=math.nan if t_start is None else float(t_start)).tolist()
 
-    if progress is True:
-        observer = _tqdm_observer(nfe)
-    elif progress is None or progress is False:
-        observer = None
-    elif callable(progress):
-        observer = progress
-    else:
-        raise TypeError(f"progress must be None, True or a callable, got {type(progress).__name__}")
+    observer = _observer_of(progress)
 
     seeds = _check_history(history, mu, grid[0])
     with torch.no_grad():
@@ -306,7 +313,10 @@ class AdaptiveStats(NamedTuple):
     nfe: model evaluations made; accepted, rejected: steps accepted and trials rejected, over all passes;
     passes: integrations from t_start to t_end completed; error_estimate: with scope='global', the difference
     of the last two passes in units of the tolerance (<= 1 when completed; NaN otherwise); status:
-    'completed' or 'nfe_cap_reached'; t_final: the time of the returned state.
+    'completed', 'nfe_cap_reached', or with on_fault='stop' 'non_finite_model_output' or 'non_finite_state';
+    t_final: the time of the returned state; fault_step, fault_time: the 1-based trial and its start time
+    where a NaN/Inf stopped the run (0 and NaN otherwise); execution_path: what ran the updates, as in
+    :class:`SampleStats`.
     """
 
     nfe: int
@@ -316,6 +326,9 @@ class AdaptiveStats(NamedTuple):
     error_estimate: float
     status: str
     t_final: float
+    fault_step: int
+    fault_time: float
+    execution_path: str
 
     @property
     def completed(self):
@@ -326,7 +339,8 @@ class AdaptiveStats(NamedTuple):
 def sample_adaptive(model, mu, x=None, *, sde, rtol=0.05, atol=0.0078, order=3, parameterization="data",
                     fit_target="noise", t_start=None, t_end=None, controller="pi", scope="global", h_init=0.0,
                     max_nfe=1000, safety=0.9, fac_min=0.2, fac_max=5.0, thresholding=False, threshold_ratio=0.995,
-                    threshold_max=1.5, seed=0, time="float", time_scale=1.0, inplace=False, **extra):
+                    threshold_max=1.5, on_fault="raise", seed=0, time="float", time_scale=1.0, inplace=False,
+                    **extra):
     """Samples the probability-flow ODE with adaptive steps in lambda (C++ ``mrsolve::sample_adaptive``).
 
     The MR analogue of DPM-Solver-12/23: trial steps of order ``order`` with an embedded lower-order
@@ -352,6 +366,8 @@ def sample_adaptive(model, mu, x=None, *, sde, rtol=0.05, atol=0.0078, order=3, 
         safety, fac_min, fac_max: the controller's safety factor and step-ratio bounds.
         thresholding, threshold_ratio, threshold_max: dynamic thresholding of every stage's x0, per batch
             item, as in :func:`sample` (data parameterization only).
+        on_fault: 'raise' (:class:`mrsolve.NonFiniteError`) or 'stop' (return the last accepted state, with
+            ``stats.status`` 'non_finite_model_output' or 'non_finite_state' and ``stats.t_final`` its time).
         time, time_scale, inplace, **extra: as in :func:`sample`.
 
     Returns:
@@ -361,7 +377,8 @@ def sample_adaptive(model, mu, x=None, *, sde, rtol=0.05, atol=0.0078, order=3, 
 
     Raises:
         ValueError: a tensor of the wrong dtype, device or shape, or an invalid option (the message names
-            it). mrsolve.NonFiniteError: a NaN/Inf model output or trial state. Any exception of the model.
+            it). mrsolve.NonFiniteError: a NaN/Inf model output or trial state with on_fault='raise'. Any
+            exception of the model.
     """
     if not callable(model):
         raise TypeError(f"model must be callable, got {type(model).__name__}")
@@ -393,7 +410,7 @@ def sample_adaptive(model, mu, x=None, *, sde, rtol=0.05, atol=0.0078, order=3, 
         stats = _core._adaptive(sde, parameterization, model, x_run, mu_run, t_start, t_end, float(rtol), float(atol),
                                 order, controller, float(h_init), max_nfe, fit_target, float(safety), float(fac_min),
                                 float(fac_max), scope, thresholding, threshold_ratio, threshold_max, extra,
-                                time == "tensor", float(time_scale))
+                                time == "tensor", float(time_scale), on_fault)
     return x_run, AdaptiveStats(**stats)
 
 
@@ -453,14 +470,7 @@ def invert(model, mu, x, *, sde, nfe=None, solver="ode", parameterization=None, 
         grid = _core.make_grid(sde, schedule, nfe, lambda_min=float(lambda_min), rho=float(rho), offset=float(offset),
                                t_start=math.nan if t_end is None else float(t_end)).tolist()[::-1]
     order = 0 if order is None else _check_int("order", order, 1)
-    if progress is True:
-        observer = _tqdm_observer(len(grid) - 1)
-    elif progress is None or progress is False:
-        observer = None
-    elif callable(progress):
-        observer = progress
-    else:
-        raise TypeError(f"progress must be None, True or a callable, got {type(progress).__name__}")
+    observer = _observer_of(progress)
     with torch.no_grad():
         x_run = _start_state(x, mu.detach().contiguous(), sde, 0, inplace)
         mu_run = _condition_like(mu, x_run)

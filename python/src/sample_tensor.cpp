@@ -168,7 +168,8 @@ py::dict run_sample(const py::object& family, const method_spec& spec, const py:
 py::dict run_singlestep(const py::object& family, const std::string& parameterization, int nfe, int order,
                         const std::string& schedule, const schedule_options& grid_options, const py::object& model,
                         at::Tensor x, const at::Tensor& mu, const std::string& fit, const py::dict& extra,
-                        bool tensor_time, double time_scale, std::optional<dynamic_thresholding> thresholding) {
+                        bool tensor_time, double time_scale, std::optional<dynamic_thresholding> thresholding,
+                        const std::string& on_fault, const py::object& observer) {
     if (parameterization != "data" && parameterization != "noise")
         detail::throw_invalid("parameterization must be 'data' or 'noise', got '", parameterization, "'");
     if (!(std::isfinite(time_scale) && time_scale > 0))
@@ -179,7 +180,9 @@ py::dict run_singlestep(const py::object& family, const std::string& parameteriz
     singlestep_options options;
     options.fit = parse_fit_target(fit);
     options.thresholding = thresholding;
+    options.on_fault = parse_fault_policy(on_fault);
     python_model m{model, extra, tensor_time, time_scale, thresholding.has_value()};
+    python_observer o{observer};
     const singlestep_result result = with_family(family, [&](const auto& fam) {
         using F = std::decay_t<decltype(fam)>;
         const std::vector<double> grid = make_grid(fam, kind, static_cast<int>(orders.size()), grid_options);
@@ -187,7 +190,7 @@ py::dict run_singlestep(const py::object& family, const std::string& parameteriz
             py::gil_scoped_release release;
             at::NoGradGuard no_grad;
             singlestep_sampler<P, F, at::Tensor> s(fam, x, options);
-            return s.run(std::span<const double>(grid), std::span<const int>(orders), m, x, mu);
+            return s.run(std::span<const double>(grid), std::span<const int>(orders), m, x, mu, o);
         };
         return parameterization == "data" ? run(data_prediction{}) : run(noise_prediction{});
     });
@@ -334,6 +337,9 @@ py::dict run_adaptive(const py::object& family, const std::string& parameterizat
     d["error_estimate"] = r.error_estimate;
     d["status"] = adaptive_status_name(r.status);
     d["t_final"] = r.t_final;
+    d["fault_step"] = r.fault_step;
+    d["fault_time"] = r.fault_time;
+    d["execution_path"] = std::string(r.execution_path);
     return d;
 }
 
@@ -373,7 +379,8 @@ void register_sample(py::module_& m) {
         [](const py::object& family, const std::string& parameterization, int nfe, int order, const std::string& schedule,
            double lambda_min, double rho, double offset, double t_start, const py::object& model, const at::Tensor& x,
            const at::Tensor& mu, const std::string& fit, const py::dict& extra, bool tensor_time, double time_scale,
-           bool thresholding, double threshold_ratio, double threshold_max) {
+           bool thresholding, double threshold_ratio, double threshold_max, const std::string& on_fault,
+           const py::object& observer) {
             schedule_options o;
             o.lambda_min = lambda_min;
             o.rho = rho;
@@ -381,7 +388,8 @@ void register_sample(py::module_& m) {
             o.t_start = t_start;
             return run_singlestep(family, parameterization, nfe, order, schedule, o, model, x, mu, fit, extra,
                                   tensor_time, time_scale,
-                                  thresholding_of(thresholding, threshold_ratio, threshold_max, x));
+                                  thresholding_of(thresholding, threshold_ratio, threshold_max, x), on_fault,
+                                  observer);
         },
         "Internal: the singlestep sampler (mrsolve::singlestep_sampler) on tensors, overwriting x.");
     m.def(
@@ -403,7 +411,8 @@ void register_sample(py::module_& m) {
            const at::Tensor& mu, double t_start, double t_end, double rtol, double atol, int order,
            const std::string& controller, double h_init, int max_nfe, const std::string& fit, double safety,
            double fac_min, double fac_max, const std::string& scope, bool thresholding, double threshold_ratio,
-           double threshold_max, const py::dict& extra, bool tensor_time, double time_scale) {
+           double threshold_max, const py::dict& extra, bool tensor_time, double time_scale,
+           const std::string& on_fault) {
             adaptive_options o;
             o.rtol = rtol;
             o.atol = atol;
@@ -415,6 +424,7 @@ void register_sample(py::module_& m) {
             o.fac_min = fac_min;
             o.fac_max = fac_max;
             o.thresholding = thresholding_of(thresholding, threshold_ratio, threshold_max, x);
+            o.on_fault = parse_fault_policy(on_fault);
             return run_adaptive(family, parameterization, model, x, mu, t_start, t_end, o, fit, controller, scope,
                                 extra, tensor_time, time_scale);
         },

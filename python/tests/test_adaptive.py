@@ -130,3 +130,31 @@ def test_sample_adaptive_rejects_bad_inputs():
     meta = torch.empty(2, 16, dtype=torch.float64, device="meta")
     with pytest.raises(ValueError, match="sample_adaptive runs on CPU tensors only .* device meta"):
         mrsolve.sample_adaptive(model, meta, sde=family)
+
+
+@pytest.mark.parametrize("policy", ["raise", "stop"])
+def test_sample_adaptive_nan_from_the_model_under_both_fault_policies(policy):
+    family, oracle, mu, _, _ = continuous_problem()
+    x_T = mrsolve.stationary_start(mu, sde=family, seed=5)
+    calls = []
+
+    def nan_at_call_7(x, mu_, t):
+        calls.append(t)
+        out = oracle.predict("noise", x, mu_, t)
+        if len(calls) == 7:
+            out = out.clone()
+            out[1, 3] = math.nan
+        return out
+    kwargs = dict(sde=family, rtol=1e-3, atol=1e-4, on_fault=policy)
+    if policy == "raise":
+        with pytest.raises(mrsolve.NonFiniteError):
+            mrsolve.sample_adaptive(nan_at_call_7, mu, x_T, **kwargs)
+        return
+    x, stats = mrsolve.sample_adaptive(nan_at_call_7, mu, x_T, **kwargs)
+    assert stats.status == "non_finite_model_output" and not stats.completed
+    assert stats.nfe == 7 and stats.fault_time == calls[6]
+    assert 1 <= stats.fault_step <= stats.accepted + stats.rejected + 1
+    # x is the last accepted state, at t_final, before the failing trial's time.
+    assert torch.isfinite(x).all() and family.t_max >= stats.t_final >= stats.fault_time > family.t_min
+    with pytest.raises(ValueError, match="on_fault must be 'raise' or 'stop', got 'ignore'"):
+        mrsolve.sample_adaptive(nan_at_call_7, mu, x_T, sde=family, on_fault="ignore")

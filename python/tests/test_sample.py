@@ -248,10 +248,51 @@ def test_singlestep_equals_the_cpp_singlestep_sampler_bit_for_bit(parameterizati
 
 def test_singlestep_rejects_the_options_it_does_not_have():
     table, oracle, mu, _, _ = gaussian_problem()
-    with pytest.raises(ValueError, match="solver='singlestep' does not take on_fault='stop'"):
-        mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=6, solver="singlestep", on_fault="stop")
+    with pytest.raises(ValueError, match="solver='singlestep' does not take orders='constant'"):
+        mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=6, solver="singlestep", orders="constant")
     with pytest.raises(ValueError, match="orders\\[|expected 1, 2 or 3|order"):
         mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=6, solver="singlestep", order=4)
+
+
+def test_singlestep_progress_sees_every_step():
+    table, oracle, mu, _, _ = gaussian_problem()
+    seen = []
+    _, stats = mrsolve.sample(oracle_model(oracle, "noise"), mu, sde=table, nfe=9, solver="singlestep", order=3,
+                              schedule="linear-lambda",
+                              progress=lambda info: seen.append((info["step"], info["steps"], info["t"])))
+    grid = mrsolve.make_grid(table, "linear-lambda", stats.steps).tolist()
+    assert stats.steps == 4 and seen == [(i, 4, grid[i]) for i in range(1, 5)]
+
+
+@pytest.mark.parametrize("policy", ["raise", "stop"])
+def test_singlestep_nan_from_the_model_under_both_fault_policies(policy):
+    # nfe 9 at order 3: steps of 3, 3, 2 and 1 evaluations, so the 5th call is a stage of step 2.
+    table, oracle, mu, _, _ = gaussian_problem()
+    model = oracle_model(oracle, "noise")
+    x_T = mrsolve.stationary_start(mu, sde=table, seed=3)
+    calls = []
+
+    def nan_at_call_5(x, mu_, t):
+        calls.append(t)
+        out = model(x, mu_, t)
+        if len(calls) == 5:
+            out = out.clone()
+            out.view(-1)[2] = math.nan
+        return out
+    kwargs = dict(sde=table, nfe=9, solver="singlestep", order=3, on_fault=policy)
+    if policy == "raise":
+        with pytest.raises(mrsolve.NonFiniteError) as caught:
+            mrsolve.sample(nan_at_call_5, mu, x_T, **kwargs)
+        assert caught.value.step == 2 and "step 2" in str(caught.value)
+        return
+    x, stats = mrsolve.sample(nan_at_call_5, mu, x_T, **kwargs)
+    assert stats.status == "non_finite_model_output" and not stats.completed
+    assert (stats.fault_step, stats.steps, stats.nfe, stats.fault_time) == (2, 1, 5, calls[4])
+    # The last finite state is x after step 1, bit for bit: what the observer of a clean run saw there.
+    after_step = []
+    mrsolve.sample(model, mu, x_T, sde=table, nfe=9, solver="singlestep", order=3,
+                   progress=lambda info: after_step.append(info["x"].clone()))
+    assert torch.equal(x, after_step[0])
 
 
 def test_the_stats_name_the_path_the_updates_took():
