@@ -2,7 +2,7 @@
 // error must name the header. With MRSOLVE_COMPILE_FAIL_CONTROL (the control) the header is included and it
 // compiles.
 #include <mrsolve/mrsolve.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>  // torch::Tensor and its factories (not all of <torch/torch.h>)
 #ifdef MRSOLVE_COMPILE_FAIL_CONTROL
 #include <mrsolve/adapters/libtorch.hpp>
 #endif
