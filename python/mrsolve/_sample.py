@@ -238,6 +238,7 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
             schedule = r["schedule"]
     if parameterization is None:
         parameterization = _DEFAULT_PARAMETERIZATION[solver]
+    observer = _observer_of(progress)
     if solver == "singlestep":
         for name, value, default in (("grid", grid, None), ("noise", noise, None),
                                      ("orders", orders, "lower_order_final"),
@@ -245,7 +246,6 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
             if value is not default and value != default:
                 raise ValueError(f"solver='singlestep' does not take {name}={value!r}")
         order = 3 if order is None else _check_int("order", order, 1)
-        observer = _observer_of(progress)
         with torch.no_grad():
             x_run = _start_state(x, mu.detach().contiguous(), sde, seed, inplace)
             mu_run = _condition_like(mu, x_run)
@@ -259,8 +259,6 @@ def sample(model, mu, x=None, *, sde, nfe=None, solver="recommended", parameteri
     if grid is None:
         grid = _core.make_grid(sde, schedule or "linspace", nfe, lambda_min=float(lambda_min), rho=float(rho),
                                offset=float(offset), t_start=math.nan if t_start is None else float(t_start)).tolist()
-
-    observer = _observer_of(progress)
 
     seeds = _check_history(history, mu, grid[0])
     with torch.no_grad():

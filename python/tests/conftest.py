@@ -1,5 +1,6 @@
 """Shared helpers of the mrsolve Python tests: paths, the golden-file reader, a fake published IR-SDE."""
 
+import math
 import os
 import pathlib
 
@@ -81,6 +82,21 @@ def gaussian_problem(n=24, dtype=torch.float64, seed=1):
     table = mrsolve.IRSDETable()
     oracle = mrsolve.GaussianOracleTable(table, mean.tolist(), std.tolist())
     return table, oracle, mu, mean.tolist(), std.tolist()
+
+
+def nan_at_call(model, call, index):
+    """model wrapped so that its output of the call-th call (1-based) has NaN at index; also returns the
+    list of the times it was called at."""
+    calls = []
+
+    def wrapped(x, mu, t):
+        calls.append(t)
+        out = model(x, mu, t)
+        if len(calls) == call:
+            out = out.clone()
+            out[index] = math.nan
+        return out
+    return wrapped, calls
 
 
 @pytest.fixture

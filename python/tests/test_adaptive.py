@@ -8,7 +8,7 @@ import torch
 
 import mrsolve
 from mrsolve import _core
-from conftest import gaussian_problem
+from conftest import gaussian_problem, nan_at_call
 
 
 def oracle_model(oracle, fit):
@@ -136,15 +136,7 @@ def test_sample_adaptive_rejects_bad_inputs():
 def test_sample_adaptive_nan_from_the_model_under_both_fault_policies(policy):
     family, oracle, mu, _, _ = continuous_problem()
     x_T = mrsolve.stationary_start(mu, sde=family, seed=5)
-    calls = []
-
-    def nan_at_call_7(x, mu_, t):
-        calls.append(t)
-        out = oracle.predict("noise", x, mu_, t)
-        if len(calls) == 7:
-            out = out.clone()
-            out[1, 3] = math.nan
-        return out
+    nan_at_call_7, calls = nan_at_call(oracle_model(oracle, "noise"), 7, (1, 3))
     kwargs = dict(sde=family, rtol=1e-3, atol=1e-4, on_fault=policy)
     if policy == "raise":
         with pytest.raises(mrsolve.NonFiniteError):

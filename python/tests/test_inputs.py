@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import mrsolve
-from conftest import gaussian_problem
+from conftest import gaussian_problem, nan_at_call
 
 
 @pytest.fixture
@@ -141,14 +141,7 @@ def test_nan_from_the_model_under_both_fault_policies(setup, policy):
     table, model, mu = setup
     grid = mrsolve.make_grid(table, "linspace", 8).tolist()
     x0 = mrsolve.stationary_start(mu, sde=table, seed=4)
-    calls = []
-
-    def nan_at_call_5(x, mu_, t):
-        calls.append(t)
-        out = model(x, mu_, t)
-        if len(calls) == 5:
-            out[3] = math.nan
-        return out
+    nan_at_call_5, calls = nan_at_call(model, 5, 3)
     x = x0.clone()
     kwargs = dict(sde=table, grid=grid, solver="ode", order=2, orders="constant", inplace=True, on_fault=policy)
     if policy == "raise":

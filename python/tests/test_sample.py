@@ -7,7 +7,7 @@ import torch
 
 import mrsolve
 from mrsolve import _core
-from conftest import gaussian_problem
+from conftest import gaussian_problem, nan_at_call
 
 # (solver, parameterization, order): every solver family the module dispatches.
 CONFIGURATIONS = [("ode", "data", 1), ("ode", "data", 2), ("ode", "noise", 3), ("sde", "data", 2), ("sde", "noise", 1),
@@ -270,15 +270,7 @@ def test_singlestep_nan_from_the_model_under_both_fault_policies(policy):
     table, oracle, mu, _, _ = gaussian_problem()
     model = oracle_model(oracle, "noise")
     x_T = mrsolve.stationary_start(mu, sde=table, seed=3)
-    calls = []
-
-    def nan_at_call_5(x, mu_, t):
-        calls.append(t)
-        out = model(x, mu_, t)
-        if len(calls) == 5:
-            out = out.clone()
-            out.view(-1)[2] = math.nan
-        return out
+    nan_at_call_5, calls = nan_at_call(model, 5, 2)
     kwargs = dict(sde=table, nfe=9, solver="singlestep", order=3, on_fault=policy)
     if policy == "raise":
         with pytest.raises(mrsolve.NonFiniteError) as caught:
