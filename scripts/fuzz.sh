@@ -7,9 +7,10 @@
 # build-fuzz/, then run for SECONDS (default 60, or $MRSOLVE_FUZZ_SECONDS) on its seed corpus
 # tests/fuzz/corpus/<target>/ (read only; every seed, including the regression inputs of past findings,
 # is executed first) plus a working corpus build-fuzz/corpus/<target>/ that keeps what it discovers
-# between runs. A crash, a sanitizer report, a contract violation (the targets trap), an input slower
-# than 10 s (a hang) or more than 2 GiB of memory is a finding: libFuzzer writes the input to
-# build-fuzz/artifacts/<target>/ and this script exits non-zero after printing a summary of every target
+# between runs. Up to nproc targets run at once, each for the full SECONDS. A crash, a sanitizer report,
+# a contract violation (the targets trap), an input slower than 10 s (a hang) or more than 2 GiB of memory
+# is a finding: libFuzzer writes the input to build-fuzz/artifacts/<target>/ and this script exits
+# non-zero after printing a summary of every target
 # (executions, executions/s, corpus size, findings).
 #
 # Needs clang++-14 and libFuzzer (Debian: clang-14 libclang-rt-14-dev; scripts/install-fuzz-deps.sh).
@@ -57,27 +58,39 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+# One target's run: its log, corpus and findings are its own, so targets can run side by side.
+run_target() {
+    local target="$1" seeds="tests/fuzz/corpus/$1" work="$out/corpus/$1" artifacts="$out/artifacts/$1"
+    local max_len=4096 status=0
+    [[ "$target" == golden ]] && max_len=65536
+    mkdir -p "$work" "$artifacts" "$seeds"
+    touch "$out/.start_$target"
+    "$out/fuzz_$target" "$work" "$seeds" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" >"$out/fuzz_$target.log" 2>&1 \
+        || status=$?
+    echo "$status" >"$out/.status_$target"
+}
+
+# Each libFuzzer process is single-threaded: up to nproc targets run at once, each for the full time.
+pids=()
+for target in "${targets[@]}"; do
+    echo "== fuzz: $target for ${seconds} s (seeds: $(find "tests/fuzz/corpus/$target" -type f 2>/dev/null | wc -l) files in tests/fuzz/corpus/$target)"
+    run_target "$target" &
+    pids+=($!)
+    if [[ ${#pids[@]} -ge $(nproc) ]]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+
 summary=()
 failed=0
 for target in "${targets[@]}"; do
-    seeds="tests/fuzz/corpus/$target"
-    work="$out/corpus/$target"
-    artifacts="$out/artifacts/$target"
     log="$out/fuzz_$target.log"
-    mkdir -p "$work" "$artifacts" "$seeds"
-    max_len=4096
-    [[ "$target" == golden ]] && max_len=65536
-    echo "== fuzz: $target for ${seconds} s (seeds: $(find "$seeds" -type f | wc -l) files in $seeds)"
-    stamp="$out/.start_$target"
-    touch "$stamp"
-    status=0
-    "$out/fuzz_$target" "$work" "$seeds" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
-        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 || status=$?
+    status="$(cat "$out/.status_$target")"
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)"
     rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)"
     added="$(sed -n 's/^stat::new_units_added: *//p' "$log" | tail -n 1)"
-    corpus="$(find "$work" -type f | wc -l)"
-    findings="$(find "$artifacts" -type f -newer "$stamp" | wc -l)"
+    corpus="$(find "$out/corpus/$target" -type f | wc -l)"
+    findings="$(find "$out/artifacts/$target" -type f -newer "$out/.start_$target" | wc -l)"
     if [[ $status -ne 0 ]]; then
         failed=1
         echo "fuzz: $target FAILED (exit $status); the report:" >&2

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs mrsolve's tests under sanitizers, each in its own build directory (CMakePresets.json):
 #   build-asan  AddressSanitizer + UndefinedBehaviorSanitizer (preset `asan`): the unit tests and the CPU
-#               backend tests (labels unit, backend). Examples, docs, LibTorch, the packaging consumers
-#               and the Thrust backend are not built: the consumers configure fresh projects without the
+#               backend tests (labels unit, backend), but not the compile-fail tests, which run no code.
+#               Examples, docs, LibTorch, the packaging consumers and the Thrust backend are not built: the consumers configure fresh projects without the
 #               sanitizer flags, the examples and LibTorch tests run the library code the unit tests
 #               already cover, and UBSan reports "reference binding to null pointer of type 'struct
 #               execution_policy'" inside CCCL's own thrust/detail/reference.h (CUDA 13.0), not mrsolve code.
